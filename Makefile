@@ -1,0 +1,44 @@
+# Two entry points (see README.md): `make assess` and `make test`. Each builds its own .venv.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= report
+
+.PHONY: assess test venv lint typecheck pytest services bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+venv: $(VENV)/.installed-dev
+
+assess: $(VENV)/.installed
+	$(BIN)/recoup assess --out $(OUT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy --strict src
+
+typecheck: lint
+
+services:
+	bash scripts/services.sh
+
+pytest: $(VENV)/.installed-dev services
+	$(BIN)/python -m pytest -q
+
+test: lint pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

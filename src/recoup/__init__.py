@@ -1,0 +1,69 @@
+"""recoup: classify errors, recover from them, and tell people truthfully when you can't.
+
+Public names load lazily so that ``import recoup`` costs milliseconds and imports only the stdlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Category": "recoup.errors.taxonomy",
+    "Classification": "recoup.errors.taxonomy",
+    "classify": "recoup.errors.classifier",
+    "retry": "recoup.policies.retry",
+    "Retry": "recoup.policies.retry",
+    "Backoff": "recoup.policies.backoff",
+    "CircuitBreaker": "recoup.policies.breaker",
+    "Bulkhead": "recoup.policies.bulkhead",
+    "RateLimiter": "recoup.policies.ratelimit",
+    "Timeout": "recoup.policies.timeout",
+    "Fallback": "recoup.policies.fallback",
+    "Pipeline": "recoup.policies.pipeline",
+    "CircuitOpenError": "recoup.policies.errors",
+    "BulkheadFullError": "recoup.policies.errors",
+    "RateLimitedError": "recoup.policies.errors",
+    "DeadlineExceeded": "recoup.policies.errors",
+    "RecoupError": "recoup.policies.errors",
+    "subscribe": "recoup.policies.events",
+    "PolicyEvent": "recoup.policies.events",
+    "EventKind": "recoup.policies.events",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:
+    from recoup.errors.classifier import classify
+    from recoup.errors.taxonomy import Category, Classification
+    from recoup.policies.backoff import Backoff
+    from recoup.policies.breaker import CircuitBreaker
+    from recoup.policies.bulkhead import Bulkhead
+    from recoup.policies.errors import (
+        BulkheadFullError,
+        CircuitOpenError,
+        DeadlineExceeded,
+        RateLimitedError,
+        RecoupError,
+    )
+    from recoup.policies.events import EventKind, PolicyEvent, subscribe
+    from recoup.policies.fallback import Fallback
+    from recoup.policies.pipeline import Pipeline
+    from recoup.policies.ratelimit import RateLimiter
+    from recoup.policies.retry import Retry, retry
+    from recoup.policies.timeout import Timeout
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recoup' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
