@@ -1,0 +1,109 @@
+"""The `recoup` command. Heavy imports happen inside each command, so `recoup --help` stays quick."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="recoup",
+    help="Classify errors, recover from them, and measure how ready a system is for incidents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def assess(
+    out: Annotated[Path, typer.Option(help="Folder for report.json and report.md.")] = Path("report"),
+    ops: Annotated[int | None, typer.Option(help="Operations to run (default 1000; 300 with --quick).")] = None,
+    concurrency: Annotated[int, typer.Option(help="Operations in flight at once.")] = 100,
+    transient_rate: Annotated[float, typer.Option(help="Fraction of operations hit by a transient fault.")] = 0.30,
+    permanent_rate: Annotated[float, typer.Option(help="Fraction hit by a permanent fault.")] = 0.10,
+    max_clears_after: Annotated[int, typer.Option(help="A transient fault clears after 1..N failures.")] = 3,
+    attempts: Annotated[int, typer.Option(help="Retry attempts per operation.")] = 6,
+    seed: Annotated[int, typer.Option(help="Seed for the fault plan and jitter.")] = 1,
+    quick: Annotated[bool, typer.Option("--quick", help="A smaller run that finishes within a minute.")] = False,
+) -> None:
+    """Run concurrent operations through a recoup pipeline under injected faults and report what was measured."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from recoup.assess.plan import AssessConfig
+    from recoup.assess.report import summarise, write_report
+    from recoup.assess.runner import OperationOutcome, run_assessment
+
+    console = Console(stderr=True)
+    config = AssessConfig(
+        ops=ops if ops is not None else (300 if quick else 1000),
+        concurrency=concurrency,
+        transient_rate=transient_rate,
+        permanent_rate=permanent_rate,
+        max_clears_after=max_clears_after,
+        attempts=attempts,
+        seed=seed,
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+    with Progress(
+        TextColumn("[bold]assess"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("operations", total=config.ops)
+
+        def on_done(_outcome: OperationOutcome) -> None:
+            progress.advance(task)
+
+        result = asyncio.run(run_assessment(config, on_done))
+
+    summary = summarise(result)
+    json_path, md_path = write_report(out, dataclasses.asdict(config), summary)
+    rate = summary["recovery_success_rate"]
+    console.print(
+        f"recovery success {'n/a' if rate is None else f'{rate * 100:.2f}%'} of {summary['recoverable_faults']}"
+        f" recoverable, fail-fast {summary['failed_fast']}/{summary['permanent_faults']},"
+        f" {summary['throughput_ops_per_s']:.1f} ops/s"
+    )
+    console.print(f"wrote {json_path} and {md_path}")
+
+
+@app.command()
+def classify(
+    file: Annotated[
+        Path | None, typer.Argument(help="JSON lines {\"text\": ...}; standard input when omitted.")
+    ] = None,
+) -> None:
+    """Classify error texts: one JSON line in, one JSON line out, same order."""
+    from recoup.errors.jsonl import JsonlClassifier
+
+    classifier = JsonlClassifier()
+    stream = sys.stdin if file is None else file.open(encoding="utf-8")
+    try:
+        for line in classifier.classify_lines(stream):
+            sys.stdout.write(line + "\n")
+    finally:
+        if file is not None:
+            stream.close()
+    sys.stdout.flush()
+    if classifier.bad_lines:
+        typer.echo(f"recoup classify: {classifier.bad_lines} bad input line(s), see the error objects", err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def version() -> None:
+    """Print recoup's version."""
+    from recoup import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
