@@ -19,12 +19,12 @@ import circuitbreaker
 import pybreaker
 import stamina
 import tenacity
+from recoup.policies.backoff import Backoff
+from recoup.policies.bulkhead import Bulkhead
 from rich.console import Console
 from rich.table import Table
 
 import recoup
-from recoup.policies.backoff import Backoff
-from recoup.policies.bulkhead import Bulkhead
 
 Sync = Callable[[int], int]
 
@@ -119,7 +119,9 @@ class Flaky:
 
 
 def fail_then_succeed() -> dict[str, Sync]:
-    def hand_written(x: int, flaky: Flaky = Flaky()) -> int:
+    flaky = Flaky()
+
+    def hand_written(x: int) -> int:
         for attempt in range(3):
             try:
                 return flaky(x)
@@ -136,9 +138,9 @@ def fail_then_succeed() -> dict[str, Sync]:
         "stamina retry": stamina.retry(
             on=ConnectionError, attempts=3, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0
         )(Flaky()),
-        "backoff retry": backoff.on_exception(backoff.constant, ConnectionError, max_tries=3, interval=0, jitter=None)(
-            Flaky()
-        ),
+        "backoff retry": backoff.on_exception(
+            backoff.constant, ConnectionError, max_tries=3, interval=0, jitter=None
+        )(Flaky()),
     }
 
 

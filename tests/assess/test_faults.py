@@ -6,10 +6,18 @@ import asyncio
 import shutil
 import subprocess
 import urllib.error
+from collections.abc import Iterator
 
 import pytest
 
-from recoup.assess.faults import PERMANENT_FAULTS, TRANSIENT_FAULTS, FaultContext, FaultKind, real_work, scratch_dir
+from recoup.assess.faults import (
+    PERMANENT_FAULTS,
+    TRANSIENT_FAULTS,
+    FaultContext,
+    FaultKind,
+    real_work,
+    scratch_dir,
+)
 from recoup.assess.fixtures import LocalHTTPServer, closed_port
 
 EXPECTED: dict[str, type[BaseException]] = {
@@ -26,14 +34,21 @@ EXPECTED: dict[str, type[BaseException]] = {
 }
 
 
-@pytest.mark.parametrize("fault", TRANSIENT_FAULTS + PERMANENT_FAULTS, ids=lambda f: f.name)
-def test_fault_raises_real_exception(fault: FaultKind) -> None:
+@pytest.fixture(scope="module")
+def ctx() -> Iterator[FaultContext]:
     folder = scratch_dir()
     try:
         with LocalHTTPServer() as server:
-            ctx = FaultContext(server.base_url, closed_port(), folder)
-            with pytest.raises(EXPECTED[fault.name]):
-                asyncio.run(fault.provoke(ctx))
-            asyncio.run(real_work(ctx))
+            yield FaultContext(server.base_url, closed_port(), folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("fault", TRANSIENT_FAULTS + PERMANENT_FAULTS, ids=lambda f: f.name)
+def test_fault_raises_real_exception(fault: FaultKind, ctx: FaultContext) -> None:
+    with pytest.raises(EXPECTED[fault.name]):
+        asyncio.run(fault.provoke(ctx))
+
+
+def test_real_work_succeeds(ctx: FaultContext) -> None:
+    asyncio.run(real_work(ctx))

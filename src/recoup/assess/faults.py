@@ -77,9 +77,13 @@ async def _unauthorized_401(ctx: FaultContext) -> None:
     await _http_status(ctx, 401)
 
 
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
 async def _missing_file(ctx: FaultContext) -> None:
-    with open(os.path.join(ctx.scratch_dir, "missing", "state.json"), encoding="utf-8") as handle:
-        handle.read()
+    _read_text(os.path.join(ctx.scratch_dir, "missing", "state.json"))
 
 
 async def _bad_json(ctx: FaultContext) -> None:

@@ -1,0 +1,5 @@
+"""`python -m recoup` runs the CLI."""
+
+from recoup.cli import main
+
+main()
