@@ -37,8 +37,15 @@ pytest: $(VENV)/.installed-dev services
 
 test: lint pytest
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/classify_accuracy.py
+	$(BIN)/python benchmarks/git_checkpoint.py
+	$(BIN)/python benchmarks/checkpoints.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,29 @@ _EXPORTS: dict[str, str] = {
     "EventKind": "recoup.policies.events",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Backoff",
+    "Bulkhead",
+    "BulkheadFullError",
+    "Category",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "Classification",
+    "DeadlineExceeded",
+    "EventKind",
+    "Fallback",
+    "Pipeline",
+    "PolicyEvent",
+    "RateLimitedError",
+    "RateLimiter",
+    "RecoupError",
+    "Retry",
+    "Timeout",
+    "__version__",
+    "classify",
+    "retry",
+    "subscribe",
+]
 
 if TYPE_CHECKING:
     from recoup.errors.classifier import classify

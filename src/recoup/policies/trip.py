@@ -132,15 +132,22 @@ class _CountWindow:
     def add(self, st: dict[str, Any], bad: bool, now: float) -> tuple[int, int]:
         ring: list[int] = st["r"]
         i: int = st["i"]
-        if st["n"] == self.size:
-            st["b"] -= ring[i]
+        n: int = st["n"]
+        b: int = st["b"]
+        if n == self.size:
+            b -= ring[i]
         else:
-            st["n"] += 1
-        value = 1 if bad else 0
-        ring[i] = value
-        st["b"] += value
-        st["i"] = (i + 1) % self.size
-        return st["n"], st["b"]
+            n += 1
+            st["n"] = n
+        if bad:
+            ring[i] = 1
+            b += 1
+        else:
+            ring[i] = 0
+        st["b"] = b
+        i += 1
+        st["i"] = 0 if i == self.size else i
+        return n, b
 
     def describe(self) -> str:
         return f"window={self.size}"
@@ -248,6 +255,7 @@ class SlowCallRatio(TripCondition):
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
         self.slow_after = slow_after
+        self._slow = slow_after
         self.min_calls = max(1, min_calls)
         self._win = _window(window, period, buckets)
         self.needs_now = self._win.needs_now
@@ -256,16 +264,16 @@ class SlowCallRatio(TripCondition):
         return self._win.initial()
 
     def record(self, state: Any, failed: bool, duration: float, now: float) -> str | None:
-        calls, slow = self._win.add(state, duration >= self.slow_after, now)
+        calls, slow = self._win.add(state, duration >= self._slow, now)
         if calls >= self.min_calls and slow >= self.threshold * calls:
             return (
                 f"slow-call ratio {slow / calls:.2f} >= {self.threshold:g} "
-                f"(slower than {self.slow_after:g}s) over {calls} calls"
+                f"(slower than {self._slow:g}s) over {calls} calls"
             )
         return None
 
     def __repr__(self) -> str:
-        return f"SlowCallRatio({self.threshold:g}, slow_after={self.slow_after:g}, {self._win.describe()})"
+        return f"SlowCallRatio({self.threshold:g}, slow_after={self._slow:g}, {self._win.describe()})"
 
 
 class AdaptiveFailureRatio(TripCondition):
@@ -275,23 +283,25 @@ class AdaptiveFailureRatio(TripCondition):
     calls the ratio of the block just completed updates an exponentially weighted mean ``mu`` and
     variance ``var`` of block ratios (weight `alpha`). After `warmup` blocks the condition trips when
 
-        current ratio > max(floor, mu + k * max(sqrt(var), min_sigma))
+        current ratio > max(floor, mu + k * sigma),  sigma = max(sqrt(var), sqrt(mu(1-mu)/window), min_sigma)
 
     A block that trips does not update the baseline, so an incident is not learned as normal; the
     baseline survives the breaker closing again (only the ring is cleared). `floor` keeps a service
-    with a near-zero baseline from tripping on one error; `min_sigma` keeps a perfectly steady
-    baseline from making any wobble look like an anomaly.
+    with a near-zero baseline from tripping on one error; the binomial term (the sampling noise of a
+    ratio over `window` calls) and `min_sigma` keep a baseline learned from few, steady blocks from
+    making ordinary noise look like an anomaly. The check runs on every call over a sliding window
+    (so it reacts within a window), which is why the default `k` is a conservative 4.
     State: ``{"r", "i", "n", "b"}`` as a count window, plus ``"mu", "var", "blocks", "k"`` (calls in block).
     """
 
     def __init__(
         self,
-        k: float = 3.0,
+        k: float = 4.0,
         *,
         floor: float = 0.2,
-        window: int = 20,
+        window: int = 50,
         alpha: float = 0.2,
-        warmup: int = 5,
+        warmup: int = 4,
         min_sigma: float = 0.02,
     ) -> None:
         if window < 2 or not 0.0 < alpha <= 1.0 or warmup < 1:
@@ -313,8 +323,10 @@ class AdaptiveFailureRatio(TripCondition):
         """The ratio above which the condition trips now; None while still warming up."""
         if state["blocks"] < self.warmup:
             return None
-        sigma = max(math.sqrt(state["var"]), self.min_sigma)
-        return max(self.floor, state["mu"] + self.k * sigma)
+        mu = float(state["mu"])
+        binomial = math.sqrt(max(mu * (1.0 - mu), 0.0) / self.window)
+        sigma = max(math.sqrt(state["var"]), binomial, self.min_sigma)
+        return max(self.floor, mu + self.k * sigma)
 
     def record(self, state: Any, failed: bool, duration: float, now: float) -> str | None:
         calls, bad = self._win.add(state, failed, now)

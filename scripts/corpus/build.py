@@ -1,0 +1,135 @@
+"""Build the classification corpus by provoking real failures: `python scripts/corpus/build.py --out tests/corpus/`.
+
+Every record is the real output of a real failure (an exception's traceback and `Type: message` line, or a
+tool's stderr) whose cause we know because we provoked it; the label comes from that cause, following
+shared/TAXONOMY.md. Needs the local services (PostgreSQL, Redis, MariaDB on 127.0.0.1), git, curl, node,
+java/javac and go; provokers whose tool is missing are skipped and reported.
+
+The corpus is split by SOURCE: records of HELDOUT_SOURCES go to heldout.jsonl, which rule authors do not
+read; everything else goes to dev.jsonl. This script prints counts only, never the held-out texts.
+Regenerating changes ports, paths and timestamps inside texts but not the labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from blind3_provokers import blind3_records
+from blind4_provokers import blind4_records
+from blind5_provokers import BLIND5_SOURCES, blind5_records
+from blind_provokers import blind_records
+from common import Env, Record, exception_records, local_env, record
+from py_provokers import PROVOKERS, provoke
+from runtime_provokers import go_records, java_records
+from tool_provokers import TOOL_PROVOKERS, available
+
+HELDOUT_SOURCES = frozenset(
+    {"aiohttp", "urllib3", "mariadb", "mariadb-cli", "java", "go", "curl", "git-remote", "psql", "redis-cli"}
+) | BLIND5_SOURCES
+
+
+def _python_traceback_text(env: Env) -> list[Record]:
+    """Uncaught errors of child Python processes, as they appear on stderr (real rlimits, real uid)."""
+    cases = [
+        ("python_child_memory", "resource",
+         "import resource; resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20)); x = bytearray(400 << 20)"),
+        ("python_child_emfile", "resource",
+         "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20)); "
+         "fs = [open('/dev/null') for _ in range(64)]"),
+        ("python_child_eacces", "filesystem",
+         "import os; os.setgid(65534); os.setuid(65534); open('/root/.bashrc-recoup-corpus', 'w')"),
+    ]
+    out: list[Record] = []
+    for name, category, code in cases:
+        import subprocess
+
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=env.tmp, check=False)
+        if proc.returncode == 0:
+            raise RuntimeError(f"{name} did not fail")
+        out.append(record(proc.stderr.strip(), category, "python", "traceback", name))
+    return out
+
+
+def build(only: str | None) -> tuple[list[Record], list[str]]:
+    records: list[Record] = []
+    problems: list[str] = []
+    with local_env() as env:
+        for p in PROVOKERS:
+            if only and only not in p.name:
+                continue
+            try:
+                exc = provoke(p, env)
+            except Exception as harness:  # the provoker did not fail as designed
+                problems.append(f"{p.name}: {type(harness).__name__}: {harness}")
+                continue
+            records.extend(exception_records(exc, p.category, p.source, p.name))
+        for t in TOOL_PROVOKERS:
+            if only and only not in t.name:
+                continue
+            if not available(t):
+                problems.append(f"{t.name}: skipped, {t.needs} not installed")
+                continue
+            try:
+                text = t.fn(env)
+            except Exception as harness:
+                problems.append(f"{t.name}: {type(harness).__name__}")
+                continue
+            if not text:
+                problems.append(f"{t.name}: printed nothing")
+                continue
+            records.append(record(text, t.category, t.source, "stderr", t.name))
+        extra: list[Callable[[Env], list[Record]]] = [_python_traceback_text, java_records, go_records,
+                                                      blind_records, blind3_records, blind4_records,
+                                                      blind5_records]
+        for fn in extra:
+            if only and only not in fn.__name__:
+                continue
+            try:
+                records.extend(fn(env))
+            except Exception as harness:
+                problems.append(f"{fn.__name__}: {type(harness).__name__}")
+    return records, problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("tests/corpus"))
+    parser.add_argument("--only", help="run only provokers whose name contains this (does not write files)")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    started = time.monotonic()
+    records, problems = build(args.only)
+    for problem in problems:
+        print("problem:", problem, file=sys.stderr)
+    if args.only:
+        for rec in records:
+            if rec["source"] not in HELDOUT_SOURCES:
+                print(json.dumps(rec))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    split: dict[str, list[Record]] = {"dev": [], "heldout": []}
+    for rec in records:
+        split["heldout" if rec["source"] in HELDOUT_SOURCES else "dev"].append(rec)
+    for name, recs in split.items():
+        with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+            for rec in recs:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        by_cat = collections.Counter(r["category"] for r in recs)
+        by_src = collections.Counter(r["source"] for r in recs)
+        print(f"{name}: {len(recs)} records; categories {dict(sorted(by_cat.items()))}")
+        print(f"{name}: sources {dict(sorted(by_src.items()))}")
+    print(f"built in {time.monotonic() - started:.1f}s, {len(problems)} problem(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

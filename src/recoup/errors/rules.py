@@ -1,0 +1,505 @@
+"""Rule tables: which evidence points to which category, and how strongly.
+
+Evidence is weighed, never first-match: every rule that fires adds its weight to its category and the
+classifier picks the heaviest category (see `classifier.py`). Rules prefer robust, library-independent
+evidence: errno names and numbers, HTTP status codes, SQLSTATE classes, exception-name suffixes and
+keywords that many tools share. Regexes are compiled on first use (`compiled()`), never at import, so
+`import recoup` stays cheap.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import re
+from functools import cache
+from typing import NamedTuple
+
+from recoup.errors.taxonomy import Category
+
+NET, SVC, RES, FS, GIT, VAL, AUTH, PROG = (
+    Category.NETWORK,
+    Category.SERVICE,
+    Category.RESOURCE,
+    Category.FILESYSTEM,
+    Category.GIT,
+    Category.VALIDATION,
+    Category.AUTH,
+    Category.PROGRAMMING,
+)
+
+
+class Evidence(NamedTuple):
+    """One piece of evidence: it supports `category` with `weight`; `reason` names it for humans."""
+
+    category: Category
+    weight: float
+    reason: str
+
+
+# --------------------------------------------------------------------------- errno
+
+_ERRNO_NAMES: dict[Category, tuple[str, ...]] = {
+    NET: ("ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN",
+          "ETIMEDOUT", "EPIPE", "ENOTCONN", "ESHUTDOWN", "EPROTO", "ENETRESET", "EADDRNOTAVAIL"),
+    RES: ("ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EDQUOT", "ENOBUFS", "EDEADLK", "EUSERS"),
+    FS: ("ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "EROFS", "ENOTEMPTY", "ENAMETOOLONG", "EXDEV",
+         "ELOOP", "ETXTBSY", "EFBIG", "EIO", "ESTALE"),
+}
+
+#: errno number -> (category, errno name), for the running platform.
+ERRNO: dict[int, tuple[Category, str]] = {
+    getattr(_errno, name): (cat, name) for cat, names in _ERRNO_NAMES.items() for name in names if hasattr(_errno, name)
+}
+
+
+# --------------------------------------------------------------------------- HTTP status
+
+
+def status_category(status: int) -> Category | None:
+    """The category an HTTP error status points to (None for statuses that say nothing about the cause)."""
+    if status in (401, 403, 407, 511):
+        return AUTH
+    if status == 429:
+        return RES
+    if status in (400, 413, 414, 415, 422, 431):
+        return VAL
+    if status == 408:
+        return NET
+    if 500 <= status <= 599:
+        return SVC
+    return None
+
+
+#: Services that answered "not implemented" or "version not supported" will answer the same again.
+PERMANENT_STATUSES = frozenset({501, 505})
+
+
+# --------------------------------------------------------------------------- SQLSTATE (PostgreSQL, also used by others)
+
+
+def sqlstate_category(state: str) -> Category | None:
+    """Category of a SQLSTATE code (PostgreSQL appendix A classes)."""
+    if len(state) != 5:
+        return None
+    cls = state[:2]
+    if state in ("40001", "40P01", "55P03"):  # serialization failure, deadlock, lock not available
+        return RES
+    if state in ("57P01", "57P02", "57P03", "57P05"):  # admin/crash shutdown, cannot connect now
+        return SVC
+    if state == "57014":  # query_canceled: statement timeout
+        return NET
+    if state == "42501":  # insufficient_privilege
+        return AUTH
+    if state == "3D000":  # invalid_catalog_name: the configured database does not exist
+        return VAL
+    if state == "22012":  # division_by_zero
+        return PROG
+    return {
+        "08": NET, "53": RES, "28": AUTH, "42": PROG, "23": VAL, "22": VAL, "0A": PROG, "25": PROG,
+        "26": PROG, "34": PROG, "3F": PROG, "44": VAL, "58": SVC, "XX": SVC, "HV": SVC, "72": RES, "54": PROG,
+    }.get(cls)
+
+
+#: MySQL / MariaDB server and client error numbers (documented in the server's error reference).
+MYSQL_CODES: dict[int, Category] = {
+    1044: AUTH, 1045: AUTH, 1142: AUTH, 1143: AUTH, 1227: AUTH, 1698: AUTH, 1370: AUTH,
+    1049: VAL, 1062: VAL, 1048: VAL, 1264: VAL, 1292: VAL, 1366: VAL, 1406: VAL, 1451: VAL, 1452: VAL, 1265: VAL,
+    1064: PROG, 1146: PROG, 1054: PROG, 1051: PROG, 1109: PROG, 1136: PROG, 1305: PROG,
+    1205: RES, 1213: RES, 1040: RES, 1203: RES, 1226: RES, 1114: RES, 1021: RES, 1041: RES, 1135: RES,
+    1053: SVC, 1927: SVC, 3024: NET, 1317: NET, 1159: NET, 1161: NET,
+    2002: NET, 2003: NET, 2005: NET, 2006: NET, 2013: NET, 2055: NET, 2026: NET,
+}
+
+
+# --------------------------------------------------------------------------- exception type names
+
+#: Exact (bare or qualified) type names whose meaning is fixed, with their weight.
+EXACT_TYPES: dict[str, Evidence] = {
+    name: Evidence(cat, 4.0, f"{name}")
+    for cat, names in {
+        NET: ("ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
+              "BrokenPipeError", "TimeoutError", "gaierror", "herror", "SSLError", "SSLEOFError",
+              "SSLCertVerificationError", "SSLZeroReturnError", "SSLSyscallError", "RemoteDisconnected",
+              "IncompleteRead", "ConnectException", "UnknownHostException", "SocketTimeoutException",
+              "SocketException", "NoRouteToHostException", "HttpTimeoutException", "HttpConnectTimeoutException",
+              "SSLHandshakeException", "SSLException", "EOFException", "ClosedChannelException"),
+        RES: ("MemoryError", "OutOfMemoryError", "BulkheadFullError", "RateLimitedError", "DeadlockDetected",
+              "LockNotAvailable", "SerializationFailure", "TooManyConnections", "DiskFull",
+              "InsufficientResources", "OutOfMemory"),
+        SVC: ("CircuitOpenError", "BusyLoadingError", "AdminShutdown", "CannotConnectNow", "CrashShutdown",
+              "ClusterDownError", "TryAgainError", "MasterDownError", "ReadOnlyError"),
+        FS: ("FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "FileExistsError", "PermissionError",
+             "SameFileError", "FileNotFoundException", "NoSuchFileException", "FileAlreadyExistsException",
+             "DirectoryNotEmptyException", "AccessDeniedException", "NotDirectoryException",
+             "FileSystemException", "ReadOnlyFileSystemException"),
+        VAL: ("ValueError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "JSONDecodeError",
+              "TOMLDecodeError", "NumberFormatException", "DateTimeParseException", "MalformedURLException",
+              "URISyntaxException", "InputMismatchException", "UniqueViolation", "NotNullViolation",
+              "ForeignKeyViolation", "CheckViolation", "IntegrityError", "InvalidTextRepresentation",
+              "NumericValueOutOfRange", "DataError", "InvalidURL", "InvalidSchema", "MissingSchema",
+              "InvalidHeader", "InvalidJSONError", "InvalidCatalogName", "DataException"),
+        AUTH: ("InsufficientPrivilege", "InvalidAuthorizationSpecification", "InvalidPassword",
+               "NoPermissionError", "AuthenticationError", "AuthenticationWrongNumberOfArgsError"),
+        PROG: ("AttributeError", "NameError", "UnboundLocalError", "AssertionError",
+               "ZeroDivisionError", "NotImplementedError", "RecursionError", "ImportError", "ModuleNotFoundError",
+               "IndentationError", "TabError", "KeyError", "IndexError", "StopIteration",
+               "StopAsyncIteration", "ReferenceError", "NullPointerException",
+               "ClassCastException", "ArithmeticException", "ArrayIndexOutOfBoundsException",
+               "IndexOutOfBoundsException", "StringIndexOutOfBoundsException", "StackOverflowError",
+               "UnsupportedOperationException", "IllegalStateException", "ConcurrentModificationException",
+               "NoSuchMethodError", "NoSuchFieldError", "NoClassDefFoundError", "ClassNotFoundException",
+               "NoSuchElementException", "IllegalArgumentException", "AssertionFailedError", "UndefinedTable",
+               "UndefinedColumn", "UndefinedFunction", "DivisionByZero", "SchemaError", "FloatingPointError",
+               "OverflowError"),
+    }.items()
+    for name in names
+}
+EXACT_TYPES.update({
+    # generic in JavaScript (JSON.parse, new URL and BigInt throw them for bad input): the message decides
+    "TypeError": Evidence(PROG, 3.0, "TypeError"),
+    "SyntaxError": Evidence(PROG, 3.0, "SyntaxError"),
+    "RangeError": Evidence(PROG, 3.0, "RangeError"),
+    # Java throws it for bad input as often as for bugs: let the message decide
+    "IllegalArgumentException": Evidence(PROG, 2.0, "IllegalArgumentException"),
+    # .NET: a path the process may not touch, not a refused login
+    "UnauthorizedAccessException": Evidence(FS, 5.0, "UnauthorizedAccessException"),
+    # recoup's own policy errors: the category and transience are part of their contract
+    "recoup.policies.errors.CircuitOpenError": Evidence(SVC, 6.0, "recoup CircuitOpenError"),
+    "recoup.policies.errors.BulkheadFullError": Evidence(RES, 6.0, "recoup BulkheadFullError"),
+    "recoup.policies.errors.RateLimitedError": Evidence(RES, 6.0, "recoup RateLimitedError"),
+    "recoup.policies.errors.DeadlineExceeded": Evidence(NET, 6.0, "recoup DeadlineExceeded"),
+})
+
+#: Types whose instances must be looked at (errno, status, SQLSTATE, stderr, message) before deciding.
+INSTANCE_DEPENDENT = frozenset({
+    "OSError", "IOError", "EnvironmentError", "Error", "Exception", "BaseException", "RuntimeError",
+    "HTTPError", "HTTPStatusError", "ClientResponseError", "ResponseError", "CalledProcessError",
+    "OperationalError", "DatabaseError", "ProgrammingError", "InterfaceError", "InternalError", "URLError",
+    "ConnectionError", "RequestException", "RedisError", "MaxRetryError", "ClientError", "PermissionError",
+    "SQLAlchemyError", "DBAPIError", "StatementError", "TimeoutError", "ValueError", "RetryError",
+})
+
+#: Suffix / substring rules on the bare type name, for libraries recoup has never seen.
+_TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
+    (r"Connect(ion|or)?(Error|Exception|Refused|Reset|Aborted|Closed|Lost)|Disconnect|ProtocolError|"
+     r"ConnectTimeout|ReadTimeout|WriteTimeout|Socket|NetworkError|DNS|NameResolution|"
+     r"UnknownHost|Unreachable|SSL|TLS|Certificate|ProxyError|ServerDisconnected|PayloadError|EOFError|"
+     r"NoBrokersAvailable|NoNodeAvailable|BrokerNotAvailable|NodeNotReady|EndpointConnection", NET, 3.0),
+    (r"Time(d)?[Oo]ut|Deadline", NET, 2.5),
+    (r"ServerError|ServiceUnavailable|InternalServerError|BadGateway|GatewayTimeout|Unavailable|ShuttingDown|"
+     r"BusyLoading|CircuitOpen|CircuitBreaker", SVC, 3.5),
+    (r"RateLimit|Throttl|TooManyRequests|Quota|OutOfMemory|ResourceExhausted|Deadlock|LockTimeout|LockError|"
+     r"PoolTimeout|PoolExhausted|PoolFull|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
+     r"ThroughputExceeded|QuotaExceeded", RES, 3.5),
+    (r"FileNotFound|NoSuchFile|IsADirectory|NotADirectory|FileExists|AlreadyExists|DirectoryNotEmpty|"
+     r"ReadOnlyFileSystem|FileSystem", FS, 3.0),
+    (r"Auth|Unauthori[sz]ed|Forbidden|PermissionDenied|AccessDenied|NoPermission|Credential|InvalidToken|"
+     r"TokenExpired|ExpiredToken|InvalidSignature|InsufficientPrivilege|NotAuthenticated|Login", AUTH, 3.5),
+    (r"Validation|ParseError|ParserError|ScannerError|DecodeError|DecodingError|FormatError|"
+     r"InvalidInput|InvalidValue|InvalidArgument|InvalidURL|InvalidRequest|BadRequest|Unprocessable|"
+     r"Integrity|Violation|ConstraintError|MarshalError|Unmarshal|YAMLError|ConstructorError|ReaderError|"
+     r"ComposerError|NumberFormat|DataError|SchemaValidation|JSONError|CsvError|DateTimeParse|InvalidUrl|"
+     r"Format(Error|Exception)|InvalidParameter|ArgumentOutOfRange|^Bad\w*(File|Data|Format)|Unpickling|"
+     r"MissingSectionHeader|InvalidFile|Corrupt|Malformed|Truncation|InvalidVersion|InvalidSpecifier",
+     VAL, 3.0),
+    (r"TypeError|AttributeError|NameError|NullPointer|NullReference|NilPointer|IndexOutOfRange|OutOfBounds|"
+     r"KeyError|IndexError|AssertionError|NotImplemented|Recursion|StackOverflow|ImportError|ModuleNotFound|"
+     r"ClassCast|IllegalState|UnsupportedOperation|ConcurrentModification|ProgrammingError|UndefinedTable|"
+     r"UndefinedColumn|UndefinedFunction|UndefinedObject|ReferenceError|SyntaxError|NoMethod|KeyNotFound|"
+     r"ArgumentNull|InvalidOperation|DivideByZero|DivisionByZero|InvalidCast|Overflow|PatternSyntax|"
+     r"RegexError|InFailedSqlTransaction|Duplicate(Table|Column|Object|Function|Schema|Database)",
+     PROG, 3.0),
+    (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository|NoSuchPath", GIT, 3.0),
+)
+
+
+class TextRule(NamedTuple):
+    pattern: str
+    category: Category
+    weight: float
+    reason: str
+
+
+# --------------------------------------------------------------------------- text rules
+
+_TEXT_RULES: tuple[TextRule, ...] = (
+    # generic words: weak evidence (2.0, just the unknown threshold) that any specific rule outweighs,
+    # so that texts from tools no rule knows still land in the likely category
+    TextRule(r"\b(invalid|illegal|malformed|incorrect|unexpected|unrecognized|not (a )?valid|cannot decode|"
+             r"could not decode|wrong format|bad (input|value|format|data|syntax|argument))\b", VAL, 2.0,
+             "input looks malformed"),
+    TextRule(r"\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
+             "looks like a defect"),
+    TextRule(r"\b(exhausted|exceeded|limit reached|too many|overloaded|over capacity|throttled|out of)\b", RES, 2.0,
+             "a limit was reached"),
+    TextRule(r"\b(unavailable|try again later|temporarily|maintenance|server error|internal error)\b", SVC, 2.0,
+             "service unavailable"),
+    TextRule(r"\b(denied|unauthori[sz]ed|credentials?|password|login)\b", AUTH, 2.0, "access refused"),
+    # network
+    TextRule(r"\bECONNREFUSED\b|connection refused|actively refused|\bConnectException\b|refused to connect",
+             NET, 4.0, "connection refused"),
+    TextRule(r"\bECONNRESET\b|connection reset|reset by peer|\bEPIPE\b|broken pipe", NET, 4.0, "connection reset"),
+    TextRule(r"\bECONNABORTED\b|connection aborted|software caused connection abort", NET, 4.0, "connection aborted"),
+    TextRule(r"\bE(HOST|NET)UNREACH\b|no route to host|(host|network) is unreachable|\bENETDOWN\b|network is down",
+             NET, 4.0, "host unreachable"),
+    TextRule(r"\bENOTFOUND\b|\bEAI_(AGAIN|NONAME|NODATA|FAIL)\b|getaddrinfo|name or service not known|"
+             r"nodename nor servname|failure in name resolution|could not resolve|couldn't resolve|"
+             r"no such host|UnknownHost|name ?resolution|failed to resolve|resolve host|dns (lookup|resolution)|"
+             r"unknown (mysql |mariadb )?server host|host not found|lookup [\w.-]+ on",
+             NET, 4.5, "DNS resolution failed"),
+    TextRule(r"\bETIMEDOUT\b|timed? ?out\b|\btimeout\b|timeout(error|exception)|deadline exceeded|i/o timeout",
+             NET, 2.5, "timeout"),
+    TextRule(r"\bssl\b|\btls\b|handshake|wrong version number|\bEPROTO\b|unrecognized ssl message|"
+             r"plaintext connection|certificate (verify|has expired|problem|signed by|is not valid for)|"
+             r"self[- ]signed certificate|unknown (ca|certificate authority)|bad certificate|"
+             r"certificate_verify_failed|x509: |certificate[^\n]{0,40} (is )?not trusted|known issuer|"
+             r"does not match hostname|hostname mismatch", NET, 3.0, "TLS failure"),
+    TextRule(r"unexpected eof|eof occurred|remote end closed|(server|peer|remote) (has )?(closed|disconnected|"
+             r"hung up)|socket hang ?up|hang up|connection (was |is |has been )?(closed|lost|broken|dropped)|"
+             r"closed the connection|lost connection|incomplete ?read|ended prematurely|empty reply from server|"
+             r"recv failure|premature|transfer closed|server closed|gone away|payload is not completed|"
+             r"without sending (a |complete )?(response|message)|connection terminated",
+             NET, 3.0, "peer closed the connection"),
+    TextRule(r"failed to connect|could not connect|can'?t connect|cannot connect|unable to connect|"
+             r"connection (attempt )?failed|failed to establish a new connection|error connecting|connect error|"
+             r"connection error|network (error|failure)|cannot assign requested address|"
+             r"connection attempts? failed",
+             NET, 2.0, "connect failed"),
+    TextRule(r"fetch failed|request to \S+ failed|connect call failed|operation too slow|rpc failed|"
+             r"curl (5|6|7|16|18|28|35|52|55|56)\b|gave http response to https client|deadline_exceeded",
+             NET, 3.0, "request failed"),
+    TextRule(r"(?m)[\"']?: eof$|^eof$", NET, 2.5, "unexpected EOF"),
+    TextRule(r"\bproxy\b[^\n]{0,40}(error|fail|refused)|no response from|:\d+ - no response", NET, 2.5,
+             "proxy error or no response"),
+    TextRule(r"curl: \((5|6|7|16|18|28|35|52|55|56|60|92)\)", NET, 3.0, "curl transport error"),
+    TextRule(r"(connect|connection)[^\n]{0,60}\bsocket\b[^\n]{0,120}(no such file|\(2\)|\(111\)|refused)",
+             NET, 5.0, "local server socket missing"),
+    # service
+    TextRule(r"internal server error|bad gateway|service (is )?(temporarily )?unavailable|gateway time-?out|"
+             r"\bserver error\b|\bUNAVAILABLE\b|upstream (connect )?error|serviceunavailable|no healthy upstream|"
+             r"temporarily unable to service|down for maintenance", SVC, 3.5, "server-side failure"),
+    TextRule(r"circuit[^\n]{0,80}\b(open|opened)\b|breaker (is )?open", SVC, 6.0, "circuit breaker open"),
+    TextRule(r"database system is (starting up|shutting down|in recovery)|administrator command|"
+             r"server (is )?(shutting down|starting up)|shutdown in progress|loading the dataset|\bLOADING\b|"
+             r"MASTERDOWN|TRYAGAIN|CLUSTERDOWN|not accepting connections|in recovery mode|"
+             r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
+             r"server sent close", SVC, 4.0, "service restarting or closing"),
+    # resource
+    TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
+             r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
+             r"allocation failed|memory limit|oomkilled|oom-kill|allowed memory size", RES, 4.5, "out of memory"),
+    TextRule(r"no space left|\bENOSPC\b|disk (is )?full|disk quota|\bEDQUOT\b|quota exceeded|"
+             r"not enough space on the disk|insufficient (disk )?space", RES, 4.5,
+             "no space left"),
+    TextRule(r"too many open files|\bEMFILE\b|\bENFILE\b|file table overflow", RES, 4.5, "too many open files"),
+    TextRule(r"resource temporarily unavailable|\bEAGAIN\b|fork: retry|can't start new thread|cannot fork",
+             RES, 3.0, "resource temporarily unavailable"),
+    TextRule(r"too many (connections|clients)|max(imum)? number of clients|max_user_connections|max_connections|"
+             r"connection limit|remaining connection slots|exceeded the '?\w+'? resource", RES, 5.0,
+             "connection limit reached"),
+    TextRule(r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
+             r"no (free|available) connection|limit of size \d+ overflow", RES, 6.5, "connection pool exhausted"),
+    TextRule(r"rate.?limit|throttl|too many requests|quota|slow ?down|limit exceeded|request limit", RES, 3.5,
+             "rate limited"),
+    TextRule(r"database is locked|table is locked|\bSQLITE_BUSY\b|lock wait timeout|lock timeout|"
+             r"could not obtain lock|lock not available|deadlock|could not serialize|serialization failure|"
+             r"try restarting transaction|(could not|failed to|unable to) (acquire|obtain|get) (a |the )?lock|"
+             r"unable to lock|resource busy", RES, 5.0, "lock contention"),
+    TextRule(r"bulkhead|\bno token\b|overloaded|too busy|server busy|resource exhausted|RESOURCE_EXHAUSTED|"
+             r"resources? (exhausted|limit)", RES, 2.5, "capacity exhausted"),
+    # filesystem
+    TextRule(r"no such file or directory|\bENOENT\b|cannot find the (file|path)|file not found|"
+             r"no such file\b", FS, 3.0, "no such file"),
+    TextRule(r"permission denied|\bEACCES\b|\bEPERM\b|operation not permitted", FS, 2.5, "permission denied"),
+    TextRule(r"is a directory|\bEISDIR\b|illegal operation on a directory|not a directory|\bENOTDIR\b|"
+             r"file exists|file already exists|\bEEXIST\b|read-only file system|\bEROFS\b|readonly database|"
+             r"read-only database|directory not empty|\bENOTEMPTY\b|name too long|\bENAMETOOLONG\b|cross-device|"
+             r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy", FS, 3.5, "path problem"),
+    TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
+             r"cannot find or open|could not find or open|command not found|not found in \$?PATH|"
+             r"executable file not found|is not recognized as an internal",
+             FS, 3.5, "command not found"),
+    TextRule(r"unable to open database file|file is not a database|disk i/o error|input/output error|\beio\b|"
+             r"\bi/o error|"
+             r"database disk image is malformed", FS, 3.5, "unreadable file"),
+    TextRule(r"(cannot|can't|could not|unable to) open [\"'/]", FS, 2.5, "cannot open a file"),
+    TextRule(r"outside repository|beyond a symbolic link|access to the path [^\n]{1,200} is denied", FS, 4.5,
+             "path outside repository"),
+    TextRule(r"curl: \((23|26|37)\)", FS, 3.0, "curl file error"),
+    TextRule(r"(cannot|can't|failed to|unable to|could not) (open|create|stat|remove|access|touch|read|write|"
+             r"mkdir|delete|rename)\b|failure writing output|write error|failed to open/read", FS, 1.5,
+             "file operation failed"),
+    # git
+    TextRule(r"not a git repository|does not appear to be a git repository|index\.lock|\.git/[\w/.-]*\.lock|"
+             r"another git process|CONFLICT \(|merge conflict|automatic merge failed|fix conflicts|"
+             r"unmerged (files|paths)|would be overwritten by|your local changes|untracked working tree files|"
+             r"non-fast-forward|\[rejected\]|failed to push some refs|updates were rejected|unknown revision|"
+             r"ambiguous argument|bad revision|bad object|not a valid object name|invalid reference|"
+             r"pathspec [^\n]{0,300}did not match|did not match any file|rebase-(merge|apply)|rebase in progress|"
+             r"another rebase|could not apply [0-9a-f]|not concluded your merge|MERGE_HEAD|unrelated histories|"
+             r"not possible to fast-forward|divergent branches|how to reconcile|couldn't find remote ref|"
+             r"a branch named [^\n]{1,100} already exists|nothing to commit|not currently on a branch|"
+             r"no upstream branch|no configured push destination|detached head|head detached|"
+             r"shallow update not allowed|refusing to (merge|update)|not something we can merge|"
+             r"working tree (clean|files)|repository [^\n]{1,200} does not exist|cherry-pick|"
+             r"you need to resolve your current index|(tag|branch|remote|worktree) '[^'\n]+' already exists|"
+             r"no stash entries|git bisect|no rebase in progress|patch does not apply|patch failed",
+             GIT, 6.0, "git repository state"),
+    TextRule(r"\[?'git'[^\n]{0,200}non-zero exit status 1(28|29)\b", GIT, 2.5, "git exited 128"),
+    # auth
+    TextRule(r"permission denied \(publickey|\bpublickey\b|host key verification failed|"
+             r"could not read (username|password)|terminal prompts disabled|"
+             r"authentication (failed|required|failure|error)|auth(entication)? failed|authorization failed|"
+             r"password authentication|invalid (username|password|credentials|token|api[ _-]?key|access key|"
+             r"signature)|username-password|wrong ?pass|\bWRONGPASS\b|\bNOAUTH\b|\bNOPERM\b|"
+             r"no permissions? to|access denied|access is denied|unauthori[sz]ed|\bforbidden\b|unauthenticated|"
+             r"not (authenticated|authori[sz]ed|permitted to access)|permission denied for|"
+             r"insufficient[_ ]privilege|must be owner|no pg_hba\.conf entry|login failed|"
+             r"(token|credentials|session|signature|jwt) (is |has |have )?(been )?expired|expired (token|credentials)|"
+             r"permission denied, please try again|invalid_grant|"
+             r"invalid_client|bad credentials|unable to authenticate|log ?in again|credentials (are|were) |"
+             r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
+             r"denied to user|command denied", AUTH, 5.0, "authentication or authorization refused"),
+    TextRule(r"(?m)^panic: ", PROG, 2.5, "panic"),
+    TextRule(r"\brole \"[^\"\n]{1,100}\" does not exist|\buser \"[^\"\n]{1,100}\" does not exist", AUTH, 5.0,
+             "unknown role"),
+    # validation
+    TextRule(r"validation ?(error|exception)|validation (failed|errors?)|failed validating|is not valid|not a valid|"
+             r"invalid_argument|invalidparameter|"
+             r"is a required property|is not one of|is not of type|field required|input should be|"
+             r"should be a valid|must be (a|an|one of|of type|between|at least|at most)", VAL, 4.0,
+             "schema validation failed"),
+    TextRule(r"not valid json|invalid json|in json at position|json input|json\.parse|cannot unmarshal|"
+             r"unexpected end of json|jsondecodeerror|while parsing json", VAL, 5.0, "malformed JSON"),
+    TextRule(r"expecting (value|property name|','|':'|delimiter)|unterminated string|extra data|"
+             r"invalid character [^\n]{0,40}(looking for|after|in)|"
+             r"while (scanning|parsing) a|mapping values are not allowed|found character|expected <[\w ]+>|"
+             r"illegal character|cannot overwrite a value|field larger than field limit|expected after|"
+             r"new-line character seen in unquoted field|eof while parsing|unexpected end of (input|file)|"
+             r"could not (convert|parse|decode)|invalid literal|does not match format|badly formed|"
+             r"incorrect padding|can't decode|codec can't|invalid (start|continuation) byte|"
+             r"does not appear to be an? ipv|for input string|could not be parsed|unknown url type|"
+             r"not an? (valid )?[\w-]+ (file|archive)|not a gzipped|corrupt|no valid [\w-]+ data|"
+             r"unable to load|could not read certificate|no supported data|invalid requirement|"
+             r"conversionsyntax|no section headers|could not find mark|cannot find zipfile directory|"
+             r"end-of-central-directory|while parsing|at character offset|incorrect header check|"
+             r"illegal [\w ]{0,20}(data|character|input|sequence)|invalid (multibyte|byte) sequence|"
+             r"\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
+             r"no time zone found|checksum (mismatch|failed|error|are wrong|is wrong|does not match)|"
+             r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
+             r"argument|option|base64|count|character|literal|token|request)|malformed|parse error|"
+             r"failed to parse|parsing error|cannot convert|not in gzip format|does not look like a (tar|zip|gzip)|"
+             r"cannot parse|parsing time|\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
+             r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
+             VAL, 3.5, "malformed input"),
+    TextRule(r"parsing \"[^\"\n]*\": invalid syntax|strconv\.\w+: |curl: \(3\)", VAL, 5.0, "malformed number or URL"),
+    TextRule(r"duplicate key|unique constraint|violates [^\n]{1,80} constraint|constraint failed|"
+             r"duplicate entry|data too long|incorrect [\w ]{1,40} value|out of range value|"
+             r"cannot be null|null value in column|foreign key constraint", VAL, 4.5, "constraint violated"),
+    TextRule(r"database \"[^\"\n]{1,100}\" does not exist|unknown database|invalid catalog", VAL, 5.0,
+             "unknown database"),
+    # programming
+    TextRule(r"division by (zero|0)|divide by zero|/ by zero|maximum recursion depth|maximum call stack|"
+             r"stack ?overflow|nil pointer|null pointer|invalid memory address|segmentation fault|nil map|"
+             r"index out of range|out of bounds|slice bounds|cannot read propert(y|ies) of|is not a function|"
+             r"is not defined|is not iterable|not callable|not subscriptable|unhashable type|has no attribute|"
+             r"takes \d+ positional|unexpected keyword argument|missing \d+ required|can only concatenate|"
+             r"unsupported operand|interface conversion|cannot find module|no module named|cannot import name|"
+             r"cannot find symbol|unbound variable|bad substitution|syntax error|invalid syntax|"
+             r"unexpected token|looking for matching|changed size during iteration|\bWRONGTYPE\b|"
+             r"wrong kind of value|unknown command|no such (table|column|function)|"
+             r"(relation|column|function|table) \"?[\w.]+\"? does not exist|table [^\n]{1,80} doesn't exist|"
+             r"unknown column|error in your sql syntax|not an integer or out of range|panic: runtime error|"
+             r"goroutine \d+ \[|not associated with a value|not implemented|assertion|assert(ion)? failed|"
+             r"expected values to be|requires? a function name|invalid array length|metaschema|"
+             r"cannot be cast|concurrentmodification|illegalstate|unsupportedoperation|undefined method|"
+             r"for nil:nilclass|call to undefined|with overflow|object reference not set|can't locate [^\n]* in @inc|"
+             r"compilation (aborted|failed)|compilation errors?|requires explicit package name|missing separator|"
+             r"error parsing regexp|unclosed group|unterminated (character set|subpattern)|nothing to repeat|"
+             r"transaction is aborted|unexpected newline|wrong number of arguments|error compiling|"
+             r"unexpected symbol|(relation|table|column|function|index|type) \"[^\"\n]+\" already exists|"
+             r"release unlocked lock|cannot join current thread|threads can only be started once",
+             PROG, 3.5, "defect in the calling code"),
+)
+
+
+class Compiled(NamedTuple):
+    """Rule tables as compiled regexes (built once, on first use)."""
+
+    text_rules: tuple[tuple[re.Pattern[str], TextRule], ...]
+    type_name_rules: tuple[tuple[re.Pattern[str], Category, float], ...]
+    status: re.Pattern[str]
+    errno_in_text: re.Pattern[str]
+    status_words: re.Pattern[str]
+    sqlstate: re.Pattern[str]
+    mysql_code: re.Pattern[str]
+
+
+_STATUS_WORDS = {
+    "bad request": 400, "unauthorized": 401, "forbidden": 403, "too many requests": 429,
+    "unprocessable entity": 422, "unprocessable content": 422, "internal server error": 500,
+    "bad gateway": 502, "service unavailable": 503, "gateway timeout": 504, "gateway time-out": 504,
+    "request timeout": 408, "proxy authentication required": 407, "payload too large": 413,
+}
+
+
+def _lower_pattern(pattern: str) -> str:
+    """Lower-case a regex's literal letters, leaving escapes such as \\S or \\W alone."""
+    return re.sub(r"\\.|[A-Z]", lambda m: m.group(0) if m.group(0).startswith("\\") else m.group(0).lower(), pattern)
+
+
+@cache
+def compiled() -> Compiled:
+    """Compile every rule table once, on first use."""
+    flags = re.IGNORECASE
+    # text rules run on lower-cased text with lower-cased patterns: much faster than IGNORECASE
+    text_rules = tuple((re.compile(_lower_pattern(rule.pattern)), rule) for rule in _TEXT_RULES)
+    type_rules = tuple((re.compile(p, flags), cat, w) for p, cat, w in _TYPE_NAME_RULES)
+    status = re.compile(
+        r"\bHTTP(?:/\d(?:\.\d)?)?[ :]+(?:error |status |response |code )*([1-5]\d\d)\b"
+        r"|\b([1-5]\d\d) (?:client|server) error\b"
+        r"|(?:status(?:[ _]?code)?|response code|statusCode|returned error|status_code|http code)\W{0,3}([1-5]\d\d)\b"
+        r"|'([1-5]\d\d) [A-Z][a-z]"
+        r"|\b([1-5]\d\d),\s*message="
+        r"|too many ([1-5]\d\d) error responses"
+        r"|\bcode E([45]\d\d)\b"
+        r"|error\(([45]\d\d),"
+        r"|\(([45]\d\d)\)\s*reason"
+        r"|\b([45]\d\d) (?:bad request|unauthorized|forbidden|not found|too many requests|internal server error|"
+        r"bad gateway|service unavailable|gateway time-?out|unprocessable|conflict|payload too large|"
+        r"request timeout|method not allowed|proxy authentication required)\b",
+        flags,
+    )
+    errno_in_text = re.compile(r"\[Errno (-?\d+)\]|\berrno[:= ]+(-?\d+)|Error (-?\d+) connecting")
+    status_words = re.compile("|".join(re.escape(w) for w in _STATUS_WORDS), flags)
+    sqlstate = re.compile(r"\bSQLSTATE[\[ =:]+([0-9A-Z]{5})\b")
+    # "ERROR 1045 (28000): ..." (mysql client), "(1045, 'Access denied ...')" (Python drivers), "[2002]" (PDO)
+    mysql_code = re.compile(r"\bERROR ([12]\d{3}) \(\w{5}\)|^\w[\w.]*: \(([12]\d{3}), ['\"]|\] \[([12]\d{3})\] ",
+                            re.MULTILINE)
+    return Compiled(text_rules, type_rules, status, errno_in_text, status_words, sqlstate, mysql_code)
+
+
+def status_of_words(text: str) -> int | None:
+    """A status code from its reason phrase alone ("Service Unavailable" -> 503)."""
+    return _STATUS_WORDS.get(text.lower())
+
+
+def type_name_evidence(name: str, qualified: str = "") -> list[Evidence]:
+    """Evidence from one exception type name (bare like `ConnectError`, or dotted `httpx.ConnectError`)."""
+    bare = name.rsplit(".", 1)[-1].rsplit("$", 1)[-1]
+    exact = EXACT_TYPES.get(qualified) if qualified else None
+    if exact is not None:
+        return [exact]
+    exact = EXACT_TYPES.get(bare)
+    if exact is not None and not (bare == "PermissionError" and qualified and "." in qualified
+                                  and not qualified.startswith("builtins.")):
+        if bare in ("ConnectionError", "TimeoutError", "PermissionError", "ValueError") and qualified and \
+                not qualified.startswith("builtins."):
+            # a library's own ConnectionError & co. mean the same, only a little less surely
+            return [Evidence(exact.category, 3.0, bare)]
+        return [exact]
+    out: list[Evidence] = []
+    for pattern, cat, weight in compiled().type_name_rules:
+        if pattern.search(bare):
+            out.append(Evidence(cat, weight, bare))
+    return out

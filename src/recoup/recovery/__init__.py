@@ -1,0 +1,1 @@
+"""Recovery: the engine, repair actions, checkpoints and durable workflows."""
