@@ -29,11 +29,18 @@ _EXPORTS: dict[str, str] = {
     "DeadlineExceeded": "recoup.policies.errors",
     "RecoupError": "recoup.policies.errors",
     "subscribe": "recoup.policies.events",
+    "RetryBudget": "recoup.policies.budget",
+    "ConsecutiveFailures": "recoup.policies.trip",
+    "FailureRatio": "recoup.policies.trip",
+    "SlowCallRatio": "recoup.policies.trip",
+    "AdaptiveFailureRatio": "recoup.policies.trip",
+    "Workflow": "recoup.recovery.checkpoint",
     "PolicyEvent": "recoup.policies.events",
     "EventKind": "recoup.policies.events",
 }
 
 __all__ = [
+    "AdaptiveFailureRatio",
     "Backoff",
     "Bulkhead",
     "BulkheadFullError",
@@ -41,8 +48,10 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "Classification",
+    "ConsecutiveFailures",
     "DeadlineExceeded",
     "EventKind",
+    "FailureRatio",
     "Fallback",
     "Pipeline",
     "PolicyEvent",
@@ -50,7 +59,10 @@ __all__ = [
     "RateLimiter",
     "RecoupError",
     "Retry",
+    "RetryBudget",
+    "SlowCallRatio",
     "Timeout",
+    "Workflow",
     "__version__",
     "classify",
     "retry",
@@ -62,6 +74,7 @@ if TYPE_CHECKING:
     from recoup.errors.taxonomy import Category, Classification
     from recoup.policies.backoff import Backoff
     from recoup.policies.breaker import CircuitBreaker
+    from recoup.policies.budget import RetryBudget
     from recoup.policies.bulkhead import Bulkhead
     from recoup.policies.errors import (
         BulkheadFullError,
@@ -76,6 +89,8 @@ if TYPE_CHECKING:
     from recoup.policies.ratelimit import RateLimiter
     from recoup.policies.retry import Retry, retry
     from recoup.policies.timeout import Timeout
+    from recoup.policies.trip import AdaptiveFailureRatio, ConsecutiveFailures, FailureRatio, SlowCallRatio
+    from recoup.recovery.checkpoint import Workflow
 
 
 def __getattr__(name: str) -> Any:

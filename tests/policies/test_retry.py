@@ -126,15 +126,15 @@ def test_happy_path_touches_nothing(clock: FakeClock, policy_events: list[Policy
 # -- classification and filters ---------------------------------------------------------------
 
 
-def test_non_transient_error_is_not_retried_and_passes_through_untouched(clock: FakeClock) -> None:
+def test_non_transient_error_is_not_retried_and_records_its_single_attempt(clock: FakeClock) -> None:
     flaky = Flaky(5, error=ValueError)
     policy = Retry(attempts=5, clock=clock)
     with pytest.raises(ValueError) as info:
         policy.call(flaky)
     assert flaky.calls == 1
     assert info.value is flaky.raised[0]
-    assert not hasattr(info.value, "__recoup_attempts__")
-    assert getattr(info.value, "__notes__", None) is None
+    assert [a.number for a in info.value.__recoup_attempts__] == [1]  # type: ignore[attr-defined]
+    assert getattr(info.value, "__notes__", None) is None  # no traceback noise for a fail-fast error
     assert clock.sleeps == []
 
 

@@ -306,7 +306,12 @@ class Retry:
     def _give_up(self, state: RetryState, exc: BaseException | None) -> None:
         """Record the attempts on the final exception, then run the hook and the event."""
         if exc is not None and state.attempt == 1 and state.stop_reason == "not_retryable":
-            return  # never entered the retry loop: pass the error through untouched
+            # Never entered the retry loop: record the single attempt, but add no note to the traceback.
+            try:
+                exc.__recoup_attempts__ = state.records()  # type: ignore[attr-defined]
+            except (AttributeError, TypeError):  # exotic exception types without a __dict__
+                pass
+            return
         if exc is not None:
             records = state.records()
             lines = [f"recoup.retry {state.name!r} gave up ({state.stop_reason}) after {state.attempt} attempt(s):"]
