@@ -26,6 +26,7 @@ result is returned.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -307,10 +308,8 @@ class Retry:
         """Record the attempts on the final exception, then run the hook and the event."""
         if exc is not None and state.attempt == 1 and state.stop_reason == "not_retryable":
             # Never entered the retry loop: record the single attempt, but add no note to the traceback.
-            try:
+            with contextlib.suppress(AttributeError, TypeError):  # exotic types without a __dict__
                 exc.__recoup_attempts__ = state.records()  # type: ignore[attr-defined]
-            except (AttributeError, TypeError):  # exotic exception types without a __dict__
-                pass
             return
         if exc is not None:
             records = state.records()
