@@ -46,3 +46,29 @@ def test_version_and_help() -> None:
     assert _recoup("version").stdout.strip()
     help_text = _recoup("--help").stdout
     assert "assess" in help_text and "classify" in help_text
+
+
+def test_runs_lists_and_inspects_workflow_runs(tmp_path: Path) -> None:
+    db = tmp_path / "ck.db"
+    script = f"""
+import recoup
+from recoup.recovery.checkpoint import SQLiteStore
+wf = recoup.Workflow("cli-demo", store=SQLiteStore({str(db)!r}))
+@wf.step
+def double(x: int) -> int:
+    return 2 * x
+@wf.main
+def main(x: int) -> int:
+    return double(x) + double(x + 1)
+assert main.run("run-1", 3) == 14
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    listing = _recoup("runs", "--store", str(db), "--json")
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout)
+    assert [(r["run_id"], r["status"], r["steps_completed"]) for r in rows] == [("run-1", "completed", 2)]
+    detail = json.loads(_recoup("runs", "run-1", "--store", str(db)).stdout)
+    assert [s["step"] for s in detail["steps"]] == ["double", "double"]
+    missing = _recoup("runs", "nope", "--store", str(db))
+    assert missing.returncode == 1 and "no run 'nope'" in missing.stderr
+    assert _recoup("runs", "--store", str(tmp_path / "absent.db")).returncode != 0

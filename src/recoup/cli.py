@@ -98,6 +98,56 @@ def classify(
 
 
 @app.command()
+def runs(
+    run_id: Annotated[str | None, typer.Argument(help="Show one run with every step.")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="sqlite path or postgresql:// URL (default: $RECOUP_CHECKPOINTS or .recoup/checkpoints.db)."),
+    ] = None,
+    workflow: Annotated[str | None, typer.Option(help="Only runs of this workflow.")] = None,
+    status: Annotated[str | None, typer.Option(help="running, completed or failed.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """List durable workflow runs, or inspect one."""
+    import json
+    import os
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from recoup.recovery.checkpoint import open_store
+    from recoup.recovery.checkpoint.inspect import run_detail, runs_table
+    from recoup.recovery.checkpoint.workflow import DEFAULT_STORE_ENV
+
+    if status is not None and status not in ("running", "completed", "failed"):
+        raise typer.BadParameter(f"status must be running, completed or failed, got {status!r}")
+    url = store or os.environ.get(DEFAULT_STORE_ENV, ".recoup/checkpoints.db")
+    if "://" not in url and not os.path.exists(url):
+        raise typer.BadParameter(f"no checkpoint store at {url!r}")
+    checkpoint_store = open_store(url)
+    console = Console()
+    if run_id is not None:
+        detail = run_detail(checkpoint_store, run_id)
+        if detail is None:
+            typer.echo(f"recoup runs: no run {run_id!r} in {url}", err=True)
+            raise typer.Exit(code=1)
+        typer.echo(json.dumps(detail, indent=2, default=str))
+        return
+    rows = runs_table(checkpoint_store, workflow=workflow, status=status, limit=limit)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    columns = ("run_id", "workflow", "status", "steps_completed", "attempts", "duration_s", "error")
+    table = Table(title=f"workflow runs in {url}")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+    console.print(table)
+
+
+@app.command()
 def version() -> None:
     """Print recoup's version."""
     from recoup import __version__
