@@ -26,8 +26,10 @@ def assess(
     transient_rate: Annotated[float, typer.Option(help="Fraction of operations hit by a transient fault.")] = 0.30,
     permanent_rate: Annotated[float, typer.Option(help="Fraction hit by a permanent fault.")] = 0.10,
     max_clears_after: Annotated[int, typer.Option(help="A transient fault clears after 1..N failures.")] = 3,
-    attempts: Annotated[int, typer.Option(help="Retry attempts per operation.")] = 6,
+    attempts: Annotated[int, typer.Option(help="Retry attempts per operation.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed for the fault plan and jitter.")] = 1,
+    outage_seconds: Annotated[float, typer.Option(help="Length of a full upstream outage mid-run (0: none).")] = 0.5,
+    outage_at: Annotated[float, typer.Option(help="Where in the plan the outage starts (0..1).")] = 0.5,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller run that finishes within a minute.")] = False,
 ) -> None:
     """Run concurrent operations through a recoup pipeline under injected faults and report what was measured."""
@@ -47,6 +49,8 @@ def assess(
         max_clears_after=max_clears_after,
         attempts=attempts,
         seed=seed,
+        outage_seconds=outage_seconds,
+        outage_at=outage_at,
     )
     try:
         config.validate()

@@ -41,7 +41,9 @@ def test_assess_small_run_reports_consistent_figures(tmp_path: Path) -> None:
 
 def test_assess_without_faults_says_not_measured(tmp_path: Path) -> None:
     report = _assess(
-        tmp_path, "--ops", "20", "--concurrency", "5", "--transient-rate", "0", "--permanent-rate", "0"
+        tmp_path,
+        *("--ops", "20", "--concurrency", "5", "--transient-rate", "0", "--permanent-rate", "0"),
+        *("--outage-seconds", "0"),
     )
     assert report["results"]["recovery_success_rate"] is None
     md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")

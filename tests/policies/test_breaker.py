@@ -461,3 +461,19 @@ def test_decorated_window_and_slow_call_conditions_use_the_inline_path() -> None
     assert breaker.state == "open"
     with pytest.raises(CircuitOpenError):
         work()
+
+
+def test_rejection_while_probes_are_in_flight_hints_a_wait() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("probe-wait", trip=ConsecutiveFailures(1), reset_timeout=2.0, half_open_probes=1, clock=clock)
+    with pytest.raises(ConnectionError), breaker:
+        raise ConnectionError("down")
+    clock.advance(2.0)
+    with breaker:  # the single probe is in flight while we try again
+        with pytest.raises(CircuitOpenError) as info, breaker:
+            pass
+        assert info.value.state == "half_open" and info.value.retry_after == 0.5
+    explicit = CircuitBreaker("probe-wait-2", probe_wait=0.1, reset_timeout=2.0)
+    assert explicit.name == "probe-wait-2"
+    with pytest.raises(ValueError, match="probe_wait"):
+        CircuitBreaker("bad", probe_wait=-1)

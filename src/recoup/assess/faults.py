@@ -46,7 +46,7 @@ def _http_get(url: str) -> None:
         response.read()
 
 
-async def _refused(ctx: FaultContext) -> None:
+async def refuse_connection(ctx: FaultContext) -> None:
     _reader, writer = await asyncio.open_connection("127.0.0.1", ctx.closed_port)
     writer.close()
 
@@ -105,7 +105,7 @@ async def _not_a_repository(ctx: FaultContext) -> None:
 
 
 TRANSIENT_FAULTS: tuple[FaultKind, ...] = (
-    FaultKind("connection-refused", Category.NETWORK, True, _refused),
+    FaultKind("connection-refused", Category.NETWORK, True, refuse_connection),
     FaultKind("http-503", Category.SERVICE, True, _service_503),
     FaultKind("http-502", Category.SERVICE, True, _service_502),
     FaultKind("http-429", Category.RESOURCE, True, _rate_limited_429),
@@ -137,5 +137,6 @@ __all__ = [
     "FaultContext",
     "FaultKind",
     "real_work",
+    "refuse_connection",
     "scratch_dir",
 ]

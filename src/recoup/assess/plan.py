@@ -17,8 +17,10 @@ class AssessConfig:
     transient_rate: float = 0.30
     permanent_rate: float = 0.10
     max_clears_after: int = 3
-    attempts: int = 6
+    attempts: int = 8
     seed: int = 1
+    outage_seconds: float = 0.5
+    outage_at: float = 0.5
 
     def validate(self) -> None:
         """Reject impossible settings with a message naming the bad one."""
@@ -35,6 +37,10 @@ class AssessConfig:
                 f"transient_rate + permanent_rate must not exceed 1, got "
                 f"{self.transient_rate} + {self.permanent_rate}"
             )
+        if self.outage_seconds < 0:
+            raise ValueError(f"outage_seconds must not be negative, got {self.outage_seconds}")
+        if not 0.0 <= self.outage_at <= 1.0:
+            raise ValueError(f"outage_at must be between 0 and 1, got {self.outage_at}")
         if self.max_clears_after < 1:
             raise ValueError(f"max_clears_after must be at least 1, got {self.max_clears_after}")
         if self.attempts <= self.max_clears_after:

@@ -19,11 +19,14 @@ from recoup.policies.events import EventKind
 def summarise(result: RunResult) -> dict[str, Any]:
     """Every figure in the report, computed from this run's outcomes and events only."""
     outcomes = result.outcomes
-    clean = [o for o in outcomes if o.plan.fault is None]
-    recoverable = [o for o in outcomes if o.plan.recoverable]
+    clean = [o for o in outcomes if o.plan.fault is None and not o.recoverable]
+    recoverable = [o for o in outcomes if o.recoverable]
+    outage_hit = [o for o in outcomes if o.outage_failures > 0]
     permanent = [o for o in outcomes if o.plan.permanent]
     recovered = [o for o in recoverable if o.succeeded]
-    fail_fast = [o for o in permanent if not o.succeeded and o.attempts == 1]
+    # Fail fast: the permanent fault was met once and not retried (0 attempts: the breaker refused it first).
+    fail_fast = [o for o in permanent if not o.succeeded and o.attempts <= 1]
+    rejected = [o for o in outcomes if o.final_error_type == "CircuitOpenError"]
     recovery_ms = [o.recovery_time * 1000 for o in recovered if o.recovery_time is not None]
     latency_ms = [(o.finished - o.started) * 1000 for o in outcomes]
 
@@ -40,17 +43,19 @@ def summarise(result: RunResult) -> dict[str, Any]:
         if o.plan.fault is not None:
             grouped[o.plan.fault.category.value].append(o)
     for category, items in sorted(grouped.items()):
-        classified_right = sum(1 for o in items if o.first_error_category == category)
+        met = [o for o in items if o.first_error_category is not None]
+        classified_right = sum(1 for o in met if o.first_error_category == category)
         per_category[category] = {
             "operations": len(items),
             "transient": items[0].plan.fault.transient,
             "succeeded": sum(1 for o in items if o.succeeded),
             "mean_attempts": sum(o.attempts for o in items) / len(items),
+            "faults_met": len(met),
             "classified_correctly": classified_right,
-            "classification_accuracy": ratio(classified_right, len(items)),
+            "classification_accuracy": ratio(classified_right, len(met)),
         }
     classified_total = sum(v["classified_correctly"] for v in per_category.values())
-    faulted = len(recoverable) + len(permanent)
+    faulted = sum(v["faults_met"] for v in per_category.values())
     interval = wilson_interval(len(recovered), len(recoverable))
 
     return {
@@ -62,10 +67,15 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "recovery_success_rate": ratio(len(recovered), len(recoverable)),
         "recovery_success_rate_95ci": list(interval) if interval else None,
         "unrecovered_examples": [o.final_error for o in recoverable if not o.succeeded][:5],
+        "outage_seconds": result.config.outage_seconds,
+        "outage_operations": len(outage_hit),
+        "outage_recovered": sum(1 for o in outage_hit if o.succeeded),
+        "outage_failed_attempts": sum(o.outage_failures for o in outage_hit),
         "permanent_faults": len(permanent),
         "failed_fast": len(fail_fast),
         "fail_fast_rate": ratio(len(fail_fast), len(permanent)),
-        "wasted_retries": sum(o.attempts - 1 for o in permanent),
+        "wasted_retries": sum(max(0, o.attempts - 1) for o in permanent),
+        "ended_rejected_by_breaker": len(rejected),
         "permanent_that_succeeded": sum(1 for o in permanent if o.succeeded),
         "recovery_time_ms": Distribution.of(recovery_ms).to_dict(),
         "operation_latency_ms": Distribution.of(latency_ms).to_dict(),
@@ -74,6 +84,7 @@ def summarise(result: RunResult) -> dict[str, Any]:
         "breaker_transitions": dict(transitions),
         "policy_events": dict(sorted(event_counts.items())),
         "classification_accuracy_on_injected": ratio(classified_total, faulted),
+        "faults_met": faulted,
         "per_category": per_category,
     }
 
@@ -114,14 +125,19 @@ def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[s
         "",
         "| figure | value | how it was measured |",
         "|---|---|---|",
-        f"| operations | {s['operations']} | planned from the seed; {s['clean_operations']} without a fault |",
+        f"| operations | {s['operations']} | planned from the seed; {s['clean_operations']} met no fault |",
         f"| recovery success rate | {_pct(s['recovery_success_rate'])}{ci_text} | "
         f"{s['recovered']} of {s['recoverable_faults']} operations whose transient fault clears after 1–"
-        f"{config['max_clears_after']} failures ended in success |",
+        f"{config['max_clears_after']} failures, or that the outage or the breaker's load shedding hit, "
+        "ended in success |",
+        f"| upstream outage | {s['outage_recovered']} of {s['outage_operations']} operations hit recovered | "
+        f"the upstream refused every connection for {s['outage_seconds']:.2f} s mid-run; "
+        f"{s['outage_failed_attempts']} attempts failed on it |",
         f"| fail-fast rate | {_pct(s['fail_fast_rate'])} | {s['failed_fast']} of {s['permanent_faults']} "
         f"operations with a permanent fault failed after exactly one attempt; wasted retries: "
         f"{s['wasted_retries']} |",
-        f"| clean success rate | {_pct(s['clean_success_rate'])} | operations with no injected fault that succeeded |",
+        f"| clean success rate | {_pct(s['clean_success_rate'])} | operations that met no fault, outage or "
+        "breaker rejection and succeeded |",
         f"| recovery time mean / p50 / p95 / p99 | {_ms(rt['mean'])} / {_ms(rt['p50'])} / {_ms(rt['p95'])} / "
         f"{_ms(rt['p99'])} | first failure → success, monotonic clock, nearest-rank over "
         f"{rt['count']} recovered operations |",
@@ -129,8 +145,11 @@ def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[s
         f"| throughput | {s['throughput_ops_per_s']:.1f} ops/s | {s['operations']} operations / "
         f"{s['wall_seconds']:.2f} s wall time at concurrency {config['concurrency']} |",
         f"| classification accuracy on injected faults | {_pct(s['classification_accuracy_on_injected'])} | "
-        "recoup.classify(first error) compared with the injected cause |",
+        f"recoup.classify(first injected error) compared with the injected cause, over the {s['faults_met']} "
+        "operations whose fault was met |",
         f"| breaker transitions | {s['breaker_transitions'] or 'none'} | STATE_CHANGED events observed |",
+        f"| ended rejected by the breaker | {s['ended_rejected_by_breaker']} | operations whose final error was "
+        "CircuitOpenError after every retry |",
         "",
         "## Per injected category",
         "",
@@ -140,7 +159,8 @@ def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[s
     for category, row in s["per_category"].items():
         lines.append(
             f"| {category} | {'yes' if row['transient'] else 'no'} | {row['operations']} | {row['succeeded']} | "
-            f"{row['mean_attempts']:.2f} | {row['classified_correctly']} ({_pct(row['classification_accuracy'])}) |"
+            f"{row['mean_attempts']:.2f} | {row['classified_correctly']} of {row['faults_met']} "
+            f"({_pct(row['classification_accuracy'])}) |"
         )
     lines += ["", "## Policy events", "", "| event | count |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in s["policy_events"].items()]

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from recoup.assess.faults import FaultContext, real_work, scratch_dir
+from recoup.assess.faults import FaultContext, real_work, refuse_connection, scratch_dir
 from recoup.assess.fixtures import LocalHTTPServer, closed_port
+from recoup.assess.outage import Outage
 from recoup.assess.plan import AssessConfig, OperationPlan, make_plan
-from recoup.assess.recovery_pipeline import build_pipeline
+from recoup.assess.recovery_pipeline import build_pipeline, rejections
 from recoup.errors.classifier import classify
 from recoup.policies import events
 
@@ -29,6 +30,16 @@ class OperationOutcome:
     first_failure: float | None
     first_error_category: str | None
     final_error: str | None
+    outage_failures: int = 0
+    final_error_type: str | None = None
+    breaker_rejections: int = 0
+
+    @property
+    def recoverable(self) -> bool:
+        """A transient fault was planned, or the outage or the breaker's load shedding hit it."""
+        if self.plan.permanent:
+            return False
+        return self.plan.recoverable or self.outage_failures > 0 or self.breaker_rejections > 0
 
     @property
     def recovery_time(self) -> float | None:
@@ -49,17 +60,31 @@ class RunResult:
 class _AttemptLog:
     """Per-operation counters the attempt function updates (one instance per operation)."""
 
-    __slots__ = ("attempts", "failures", "first_error_category", "first_failure")
+    __slots__ = ("attempts", "failures", "first_error_category", "first_failure", "outage_failures")
 
     def __init__(self) -> None:
         self.attempts = 0
         self.failures = 0
+        self.outage_failures = 0
         self.first_failure: float | None = None
         self.first_error_category: str | None = None
 
 
-async def _run_operation(plan: OperationPlan, ctx: FaultContext, call: Callable[..., object]) -> OperationOutcome:
+def _earliest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+async def _run_operation(
+    plan: OperationPlan, ctx: FaultContext, call: Callable[..., object], outage: Outage
+) -> OperationOutcome:
     log = _AttemptLog()
+
+    def failed(exc: BaseException, *, injected: bool) -> None:
+        log.failures += 1
+        if log.first_failure is None:
+            log.first_failure = time.monotonic()
+        if injected and log.first_error_category is None:
+            log.first_error_category = classify(exc).category.value
 
     async def attempt() -> None:
         log.attempts += 1
@@ -68,31 +93,43 @@ async def _run_operation(plan: OperationPlan, ctx: FaultContext, call: Callable[
             try:
                 await fault.provoke(ctx)
             except Exception as exc:
-                log.failures += 1
-                if log.first_failure is None:
-                    log.first_failure = time.monotonic()
-                    log.first_error_category = classify(exc).category.value
+                failed(exc, injected=True)
                 raise
             raise RuntimeError(f"fault {fault.name!r} was meant to fail but did not")
+        if outage.active():
+            try:
+                await refuse_connection(ctx)
+            except Exception as exc:
+                log.outage_failures += 1
+                failed(exc, injected=False)
+                raise
         await real_work(ctx)
 
+    outage.operation_started(plan.index)
+    rejected = [0.0, 0.0]
+    rejections.set(rejected)  # each operation runs in its own task, hence its own context
     started = time.monotonic()
     final_error: str | None = None
+    final_error_type: str | None = None
     try:
         await call(attempt)  # type: ignore[misc]
         succeeded = True
     except Exception as exc:
         succeeded = False
         final_error = f"{type(exc).__name__}: {exc}"
+        final_error_type = type(exc).__name__
     return OperationOutcome(
         plan=plan,
         succeeded=succeeded,
         attempts=log.attempts,
         started=started,
         finished=time.monotonic(),
-        first_failure=log.first_failure,
+        first_failure=_earliest(log.first_failure, rejected[1] or None),
         first_error_category=log.first_error_category,
         final_error=final_error,
+        outage_failures=log.outage_failures,
+        final_error_type=final_error_type,
+        breaker_rejections=int(rejected[0]),
     )
 
 
@@ -110,11 +147,12 @@ async def run_assessment(config: AssessConfig, on_done: Callable[[OperationOutco
         with LocalHTTPServer() as server:
             ctx = FaultContext(base_url=server.base_url, closed_port=closed_port(), scratch_dir=folder)
             pipeline = build_pipeline(config)
+            outage = Outage(config.outage_seconds, int(config.ops * config.outage_at))
             gate = asyncio.Semaphore(config.concurrency)
 
             async def bounded(plan: OperationPlan) -> OperationOutcome:
                 async with gate:
-                    outcome = await _run_operation(plan, ctx, pipeline)
+                    outcome = await _run_operation(plan, ctx, pipeline, outage)
                 on_done(outcome)
                 return outcome
 

@@ -104,6 +104,9 @@ class CircuitBreaker:
     period; the breaker closes once ``successes >= ceil(close_ratio * half_open_probes)`` and
     re-opens as soon as that can no longer happen. `store`: where state lives (default: a private
     `MemoryBreakerStore`; pass a `RedisBreakerStore` to share state by name across processes).
+    `probe_wait`: the `retry_after` hint given to calls rejected while every half-open probe is in
+    flight (default: a quarter of `reset_timeout`), so callers that retry wait for the probes' verdict
+    instead of spending their attempts in a tight loop.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class CircuitBreaker:
         max_reset_timeout: float | None = None,
         half_open_probes: int = 1,
         close_ratio: float = 1.0,
+        probe_wait: float | None = None,
         failure_on: FailureSpec | None = None,
         exclude: type[BaseException] | tuple[type[BaseException], ...] = (),
         store: BreakerStore | None = None,
@@ -135,6 +139,9 @@ class CircuitBreaker:
         self._backoff = backoff_factor
         self._max_reset = max_reset_timeout if max_reset_timeout is not None else max(reset_timeout, 300.0)
         self._probes = half_open_probes
+        if probe_wait is not None and probe_wait < 0:
+            raise ValueError(f"probe_wait must not be negative, got {probe_wait}")
+        self._probe_wait = probe_wait if probe_wait is not None else reset_timeout / 4
         self._needed = max(1, -int(-close_ratio * half_open_probes // 1))  # ceil
         self._is_failure = _failure_predicate(failure_on)
         self._exclude = exclude
@@ -216,7 +223,7 @@ class CircuitBreaker:
         if mode == METRICS_ONLY:
             return _NOOP, None, trans, None
         st.rejections += 1
-        return _NOOP, None, trans, HALF_OPEN
+        return _NOOP, self._probe_wait, trans, HALF_OPEN
 
     def _result(
         self, st: BreakerState, ticket: int, outcome: int, duration: float, now: float
