@@ -465,7 +465,9 @@ def test_decorated_window_and_slow_call_conditions_use_the_inline_path() -> None
 
 def test_rejection_while_probes_are_in_flight_hints_a_wait() -> None:
     clock = FakeClock()
-    breaker = CircuitBreaker("probe-wait", trip=ConsecutiveFailures(1), reset_timeout=2.0, half_open_probes=1, clock=clock)
+    breaker = CircuitBreaker(
+        "probe-wait", trip=ConsecutiveFailures(1), reset_timeout=2.0, half_open_probes=1, clock=clock
+    )
     with pytest.raises(ConnectionError), breaker:
         raise ConnectionError("down")
     clock.advance(2.0)
