@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Final, ParamSpec, TypeVar, overload
+from typing import Any, Final, ParamSpec, TypeVar
 
 from recoup.clock import SYSTEM_CLOCK, Clock
 from recoup.errors.classifier import category_of
 from recoup.errors.taxonomy import Category
+from recoup.policies.base import Decorates
 from recoup.policies.deadline import _deadline  # the ContextVar itself: .get() is the cheapest read
 from recoup.policies.errors import BulkheadFullError, CircuitOpenError, DeadlineExceeded, RateLimitedError
 from recoup.policies.events import EventKind, PolicyEvent, emit, has_subscribers
@@ -95,7 +95,7 @@ def _failure_predicate(spec: FailureSpec | None) -> FailurePredicate:
     return lambda exc: category_of(exc)[0] in cats
 
 
-class CircuitBreaker:
+class CircuitBreaker(Decorates):
     """A named circuit breaker; use as decorator, context manager, `.call`/`.acall`, or `Policy`.
 
     `trip`: a `TripCondition`, ``a | b``, or a list (any-of); default ``ConsecutiveFailures(5)``.
@@ -491,18 +491,6 @@ class CircuitBreaker:
             return await acall(fn, *args, **kwargs)
 
         return fast
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Decorator: coroutine functions get `wrap_async` (and stay coroutine functions), others `wrap`."""
-        if inspect.iscoroutinefunction(fn):
-            return self._async_wrapper(fn)
-        return self.wrap(fn)
 
     # --- context managers -------------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import _thread
 import asyncio
 import functools
-import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar
 
 from recoup.clock import SYSTEM_CLOCK, Clock
+from recoup.policies.base import Decorates
 from recoup.policies.deadline import _deadline
 from recoup.policies.errors import BulkheadFullError, DeadlineExceeded
 from recoup.policies.events import EventKind, PolicyEvent, emit, has_subscribers
@@ -42,7 +42,7 @@ def _resolve(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
-class Bulkhead:
+class Bulkhead(Decorates):
     """At most `max_concurrent` calls at once and `max_queue` waiting (for up to `queue_timeout` s)."""
 
     def __init__(
@@ -281,18 +281,6 @@ class Bulkhead:
                 release()
 
         return wrapper
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Decorator for sync or async functions (coroutine functions stay coroutine functions)."""
-        if inspect.iscoroutinefunction(fn):
-            return self._async_wrapper(fn)
-        return self.wrap(fn)
 
     def __enter__(self) -> Bulkhead:
         self.acquire()

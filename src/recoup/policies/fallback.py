@@ -16,14 +16,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from typing import Any, ParamSpec, TypeVar, cast
 
 from recoup.clock import SYSTEM_CLOCK, Clock
 from recoup.errors.classifier import category_of
 from recoup.errors.taxonomy import Category
 from recoup.policies import events as _events
+from recoup.policies.base import Decorates
 from recoup.policies.events import EventKind, PolicyEvent
-from recoup.policies.retry import is_async_callable
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,7 +31,7 @@ R = TypeVar("R")
 _MISSING: Any = object()
 
 
-class Fallback:
+class Fallback(Decorates):
     """Substitute a value (or a function of the exception) for a failed call."""
 
     __slots__ = ("_on_pred", "_on_types", "clock", "function", "name", "per_category", "value")
@@ -136,17 +136,6 @@ class Fallback:
             return cast(R, value)
 
         return wrapper
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        if is_async_callable(fn):
-            return self._wrap_coroutine(fn)
-        return self.wrap(fn)
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.wrap(fn)(*args, **kwargs)

@@ -11,19 +11,16 @@ price of not caching user functions, which would keep them alive); wrap once on 
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar, overload
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
 
-from recoup.policies.base import Policy
-from recoup.policies.retry import is_async_callable
+from recoup.policies.base import Decorates, Policy
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Pipeline:
+class Pipeline(Decorates):
     """Policies applied outermost first; itself a `Policy`."""
 
     __slots__ = ("policies",)
@@ -47,26 +44,6 @@ class Pipeline:
         for policy in reversed(self.policies):
             wrapped = policy.wrap_async(wrapped)
         return wrapped
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Decorate `fn`; a coroutine function is wrapped with `wrap_async` and stays one."""
-        if is_async_callable(fn):
-            inner = self.wrap_async(fn)
-            if inspect.iscoroutinefunction(inner):
-                return inner
-
-            @functools.wraps(fn)
-            async def coroutine(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return await inner(*args, **kwargs)
-
-            return coroutine
-        return self.wrap(fn)
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(*args, **kwargs)`` through the pipeline."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, NamedTuple, ParamSpec, TypeVar, cast, overload
 
@@ -37,6 +36,8 @@ from recoup.errors.classifier import category_of
 from recoup.errors.taxonomy import Category
 from recoup.policies import events as _events
 from recoup.policies.backoff import Backoff, default_backoff
+from recoup.policies.base import Decorates
+from recoup.policies.base import is_async_callable as is_async_callable
 from recoup.policies.budget import RetryBudget
 from recoup.policies.deadline import current_deadline
 from recoup.policies.events import EventKind, PolicyEvent
@@ -47,13 +48,6 @@ R = TypeVar("R")
 ExceptionFilter = type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
 """What `on=` accepts: exception types, or a predicate on the exception."""
 
-
-def is_async_callable(fn: object) -> bool:
-    """True for coroutine functions, partials of them, and objects with an ``async def __call__``."""
-    if inspect.iscoroutinefunction(fn):
-        return True
-    call = getattr(type(fn), "__call__", None)  # noqa: B004 - we want the method itself, not callability
-    return inspect.iscoroutinefunction(call)
 
 
 class AttemptRecord(NamedTuple):
@@ -162,7 +156,7 @@ def _build_filter(
     return matches
 
 
-class Retry:
+class Retry(Decorates):
     """A retry policy. Use as a decorator (sync or async detected), or via `wrap`/`wrap_async`/`call`/`acall`.
 
     Instances hold configuration only (plus the optional shared budget), so one instance can
@@ -492,18 +486,6 @@ class Retry:
             return cast(R, await slow(fn, label, args, kwargs, first, None, started))
 
         return wrapper
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Decorate `fn`; coroutine functions get the async executor and stay coroutine functions."""
-        if is_async_callable(fn):
-            return self._wrap_coroutine(fn)
-        return self.wrap(fn)
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(*args, **kwargs)`` under this policy without building a wrapper."""

@@ -14,20 +14,20 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar
 
 from recoup.clock import SYSTEM_CLOCK, Clock
 from recoup.policies import events as _events
+from recoup.policies.base import Decorates
 from recoup.policies.deadline import deadline_scope
 from recoup.policies.errors import DeadlineExceeded
 from recoup.policies.events import EventKind, PolicyEvent
-from recoup.policies.retry import is_async_callable
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Timeout:
+class Timeout(Decorates):
     """At most `seconds` per call: cancels async calls; flags late sync calls (see module docstring)."""
 
     __slots__ = ("clock", "name", "seconds")
@@ -92,18 +92,6 @@ class Timeout:
                 raise
 
         return wrapper
-
-    @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Decorate `fn` (coroutine functions are detected and cancelled on timeout)."""
-        if is_async_callable(fn):
-            return self._wrap_coroutine(fn)
-        return self.wrap(fn)
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.wrap(fn)(*args, **kwargs)
