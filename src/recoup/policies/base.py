@@ -33,7 +33,7 @@ def is_async_callable(fn: object) -> bool:
 
 
 class Decorates:
-    """``@policy`` for sync and async functions alike, derived from the policy's `wrap`/`wrap_async`.
+    """``@policy``, ``.call`` and ``.acall`` for sync and async functions, from the policy's `wrap`/`wrap_async`.
 
     A coroutine function stays a coroutine function (so `inspect` and frameworks still see it as one).
     """
@@ -45,6 +45,14 @@ class Decorates:
 
     def wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         raise NotImplementedError
+
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn(*args, **kwargs)`` under this policy."""
+        return self.wrap(fn)(*args, **kwargs)
+
+    async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Await ``fn(*args, **kwargs)`` under this policy."""
+        return await self.wrap_async(fn)(*args, **kwargs)
 
     @overload
     def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...

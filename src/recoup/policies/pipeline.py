@@ -45,14 +45,6 @@ class Pipeline(Decorates):
             wrapped = policy.wrap_async(wrapped)
         return wrapped
 
-    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run ``fn(*args, **kwargs)`` through the pipeline."""
-        return self.wrap(fn)(*args, **kwargs)
-
-    async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Await ``fn(*args, **kwargs)`` through the pipeline."""
-        return await self.wrap_async(fn)(*args, **kwargs)
-
     def __len__(self) -> int:
         return len(self.policies)
 

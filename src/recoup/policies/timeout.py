@@ -93,11 +93,5 @@ class Timeout(Decorates):
 
         return wrapper
 
-    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.wrap(fn)(*args, **kwargs)
-
-    async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await self._wrap_coroutine(fn)(*args, **kwargs)
-
     def __repr__(self) -> str:
         return f"Timeout({self.seconds}, name={self.name!r})"
