@@ -6,7 +6,10 @@ Public names load lazily so that ``import recoup`` costs milliseconds and import
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# `typing` costs more to import than all of recoup's own start-up, so it is not imported at run time;
+# type checkers treat this name like `typing.TYPE_CHECKING`.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -70,6 +73,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from recoup.errors.classifier import classify
     from recoup.errors.taxonomy import Category, Classification
     from recoup.policies.backoff import Backoff
