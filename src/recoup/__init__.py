@@ -38,6 +38,17 @@ _EXPORTS: dict[str, str] = {
     "SlowCallRatio": "recoup.policies.trip",
     "AdaptiveFailureRatio": "recoup.policies.trip",
     "Workflow": "recoup.recovery.checkpoint",
+    "RecoveryEngine": "recoup.recovery.engine",
+    "RecoveryReport": "recoup.recovery.engine",
+    "recovery_report": "recoup.recovery.engine",
+    "EngineConfig": "recoup.recovery.config",
+    "CategoryConfig": "recoup.recovery.config",
+    "BreakerConfig": "recoup.recovery.config",
+    "DegradeConfig": "recoup.recovery.config",
+    "ConfigError": "recoup.recovery.config",
+    "Learner": "recoup.recovery.protocols",
+    "FixerRegistry": "recoup.recovery.validation",
+    "CallArgs": "recoup.recovery.validation",
     "PolicyEvent": "recoup.policies.events",
     "EventKind": "recoup.policies.events",
 }
@@ -45,22 +56,32 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AdaptiveFailureRatio",
     "Backoff",
+    "BreakerConfig",
     "Bulkhead",
     "BulkheadFullError",
+    "CallArgs",
     "Category",
+    "CategoryConfig",
     "CircuitBreaker",
     "CircuitOpenError",
     "Classification",
+    "ConfigError",
     "ConsecutiveFailures",
     "DeadlineExceeded",
+    "DegradeConfig",
+    "EngineConfig",
     "EventKind",
     "FailureRatio",
     "Fallback",
+    "FixerRegistry",
+    "Learner",
     "Pipeline",
     "PolicyEvent",
     "RateLimitedError",
     "RateLimiter",
     "RecoupError",
+    "RecoveryEngine",
+    "RecoveryReport",
     "Retry",
     "RetryBudget",
     "SlowCallRatio",
@@ -68,6 +89,7 @@ __all__ = [
     "Workflow",
     "__version__",
     "classify",
+    "recovery_report",
     "retry",
     "subscribe",
 ]
@@ -96,6 +118,10 @@ if TYPE_CHECKING:
     from recoup.policies.timeout import Timeout
     from recoup.policies.trip import AdaptiveFailureRatio, ConsecutiveFailures, FailureRatio, SlowCallRatio
     from recoup.recovery.checkpoint import Workflow
+    from recoup.recovery.config import BreakerConfig, CategoryConfig, ConfigError, DegradeConfig, EngineConfig
+    from recoup.recovery.engine import RecoveryEngine, RecoveryReport, recovery_report
+    from recoup.recovery.protocols import Learner
+    from recoup.recovery.validation import CallArgs, FixerRegistry
 
 
 def __getattr__(name: str) -> Any:
