@@ -30,6 +30,14 @@ def assess(
     seed: Annotated[int, typer.Option(help="Seed for the fault plan and jitter.")] = 1,
     outage_seconds: Annotated[float, typer.Option(help="Length of a full upstream outage mid-run (0: none).")] = 0.5,
     outage_at: Annotated[float, typer.Option(help="Where in the plan the outage starts (0..1).")] = 0.5,
+    engine_ops: Annotated[
+        int | None,
+        typer.Option(help="Operations through RecoveryEngine with repairable faults (default 400; 120 quick)."),
+    ] = None,
+    workflows: Annotated[
+        int | None,
+        typer.Option(help="Checkpointed workflows, half killed with SIGKILL and resumed (default 20; 6 quick)."),
+    ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller run that finishes within a minute.")] = False,
 ) -> None:
     """Run concurrent operations through a recoup pipeline under injected faults and report what was measured."""
@@ -52,13 +60,17 @@ def assess(
         outage_seconds=outage_seconds,
         outage_at=outage_at,
     )
+    engine_count = engine_ops if engine_ops is not None else (120 if quick else 400)
+    workflow_count = workflows if workflows is not None else (6 if quick else 20)
     try:
         config.validate()
+        if engine_count < 0 or workflow_count < 0:
+            raise ValueError(f"engine_ops and workflows must not be negative, got {engine_count}, {workflow_count}")
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
     with Progress(
-        TextColumn("[bold]assess"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
         task = progress.add_task("operations", total=config.ops)
 
@@ -66,9 +78,29 @@ def assess(
             progress.advance(task)
 
         result = asyncio.run(run_assessment(config, on_done))
+        summary = summarise(result)
 
-    summary = summarise(result)
-    json_path, md_path = write_report(out, dataclasses.asdict(config), summary)
+        if engine_count:
+            from recoup.assess.engine_phase import run_engine_phase
+            from recoup.assess.phase_reports import summarise_engine
+
+            repairs = progress.add_task("repairs", total=engine_count)
+            phase = asyncio.run(
+                run_engine_phase(
+                    engine_count, min(config.concurrency, 50), config.seed, lambda _o: progress.advance(repairs)
+                )
+            )
+            summary["engine"] = summarise_engine(phase)
+        if workflow_count:
+            from recoup.assess.phase_reports import summarise_workflows
+            from recoup.assess.workflows import run_workflow_phase
+
+            resumes = progress.add_task("workflows", total=workflow_count)
+            outcomes = run_workflow_phase(workflow_count, config.seed, lambda _o: progress.advance(resumes))
+            summary["workflows"] = summarise_workflows(outcomes)
+
+    report_config = {**dataclasses.asdict(config), "engine_ops": engine_count, "workflows": workflow_count}
+    json_path, md_path = write_report(out, report_config, summary)
     rate = summary["recovery_success_rate"]
     console.print(
         f"recovery success {'n/a' if rate is None else f'{rate * 100:.2f}%'} of {summary['recoverable_faults']}"

@@ -25,7 +25,9 @@ def _assess(tmp_path: Path, *args: str) -> dict[str, Any]:
 
 
 def test_assess_small_run_reports_consistent_figures(tmp_path: Path) -> None:
-    report = _assess(tmp_path, "--ops", "120", "--concurrency", "20", "--seed", "5")
+    report = _assess(
+        tmp_path, "--ops", "120", "--concurrency", "20", "--seed", "5", "--engine-ops", "16", "--workflows", "2"
+    )
     r = report["results"]
     assert r["operations"] == 120
     assert r["recoverable_faults"] + r["permanent_faults"] + r["clean_operations"] == 120
@@ -37,13 +39,23 @@ def test_assess_small_run_reports_consistent_figures(tmp_path: Path) -> None:
     assert r["recovery_time_ms"]["count"] == r["recovered"]
     assert r["throughput_ops_per_s"] > 0
     assert report["config"]["seed"] == 5
+    engine = r["engine"]
+    assert engine["operations"] == 16 and sum(c["operations"] for c in engine["cases"].values()) == 16
+    assert engine["recoverable"] + engine["permanent"] == 16
+    assert engine["permanent_failed"] == engine["permanent"]  # a KeyError is never "recovered"
+    assert engine["repair_success_rate"] == engine["recovered_and_verified"] / engine["recoverable"]
+    assert sum(row["calls"] for row in engine["strategies"].values()) == 16  # one outcome event per operation
+    workflows = r["workflows"]
+    assert workflows["workflows"] == 2 and workflows["killed"] == 1
+    md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "## Recovery through the engine" in md and "## Durable workflows killed with SIGKILL" in md
 
 
 def test_assess_without_faults_says_not_measured(tmp_path: Path) -> None:
     report = _assess(
         tmp_path,
         *("--ops", "20", "--concurrency", "5", "--transient-rate", "0", "--permanent-rate", "0"),
-        *("--outage-seconds", "0"),
+        *("--outage-seconds", "0", "--engine-ops", "0", "--workflows", "0"),
     )
     assert report["results"]["recovery_success_rate"] is None
     md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")

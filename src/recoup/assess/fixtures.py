@@ -6,15 +6,20 @@ message a real library produces, not a string we typed.
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+#: The bearer token `/protected` accepts and `/token` hands out (fixed per process, never a real secret).
+CURRENT_TOKEN = "assess-" + secrets.token_hex(8)
+
 
 class _Handler(BaseHTTPRequestHandler):
-    """`/status/<code>?retry_after=<s>` answers with that status; anything else answers 200."""
+    """`/status/<code>?retry_after=<s>` answers with that status; `/protected` wants the current bearer
+    token (401 otherwise); `/token` hands the current token out; anything else answers 200."""
 
     protocol_version = "HTTP/1.1"
 
@@ -23,7 +28,12 @@ class _Handler(BaseHTTPRequestHandler):
         status = 200
         if parts.path.startswith("/status/"):
             status = int(parts.path.rsplit("/", 1)[1])
-        body = b'{"ok": true}' if status == 200 else b'{"error": "injected"}'
+        elif parts.path == "/protected" and self.headers.get("Authorization") != f"Bearer {CURRENT_TOKEN}":
+            status = 401
+        if parts.path == "/token":
+            body = CURRENT_TOKEN.encode()
+        else:
+            body = b'{"ok": true}' if status == 200 else b'{"error": "injected"}'
         self.send_response(status)
         retry_after = parse_qs(parts.query).get("retry_after")
         if retry_after:

@@ -107,6 +107,17 @@ def _ms(value: float | None) -> str:
 
 
 def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[str, Any]) -> str:
+    from recoup.assess.phase_reports import engine_markdown, workflows_markdown
+
+    extra: list[str] = []
+    if summary.get("engine"):
+        extra += engine_markdown(summary["engine"])
+    if summary.get("workflows"):
+        extra += workflows_markdown(summary["workflows"])
+    return _render_pipeline(config, summary, env) + "\n".join(extra) + "\n"
+
+
+def _render_pipeline(config: dict[str, Any], summary: dict[str, Any], env: dict[str, Any]) -> str:
     """The human report: each figure next to how it was measured, and the evidence behind it."""
     s = summary
     ci = s["recovery_success_rate_95ci"]
@@ -151,7 +162,7 @@ def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[s
         f"| ended rejected by the breaker | {s['ended_rejected_by_breaker']} | operations whose final error was "
         "CircuitOpenError after every retry |",
         "",
-        "## Per injected category",
+        "## Load through the pipeline, per injected category",
         "",
         "| category | transient | operations | succeeded | mean attempts | classified correctly |",
         "|---|---|---|---|---|---|",
