@@ -26,6 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from blind3_provokers import blind3_records
 from blind4_provokers import blind4_records
 from blind5_provokers import BLIND5_SOURCES, blind5_records
+from blind6_provokers import blind6_records
+from blind7_provokers import blind7_records
+from blind8_provokers import blind8_records
+from blind9_provokers import blind9_records
+from blind10_provokers import blind10_records
+from blind11_provokers import blind11_records
+from blind12_provokers import blind12_records
+from blind13_provokers import BLIND13_SOURCES, blind13_records
 from blind_provokers import blind_records
 from common import Env, Record, exception_records, local_env, record
 from py_provokers import PROVOKERS, provoke
@@ -34,7 +42,7 @@ from tool_provokers import TOOL_PROVOKERS, available
 
 HELDOUT_SOURCES = frozenset(
     {"aiohttp", "urllib3", "mariadb", "mariadb-cli", "java", "go", "curl", "git-remote", "psql", "redis-cli"}
-) | BLIND5_SOURCES
+) | BLIND5_SOURCES | BLIND13_SOURCES
 
 
 def _python_traceback_text(env: Env) -> list[Record]:
@@ -89,7 +97,10 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
             records.append(record(text, t.category, t.source, "stderr", t.name))
         extra: list[Callable[[Env], list[Record]]] = [_python_traceback_text, java_records, go_records,
                                                       blind_records, blind3_records, blind4_records,
-                                                      blind5_records]
+                                                      blind5_records, blind6_records,
+                                                      blind7_records, blind8_records,
+                                                      blind9_records, blind10_records, blind11_records,
+                                                      blind12_records, blind13_records]
         for fn in extra:
             if only and only not in fn.__name__:
                 continue

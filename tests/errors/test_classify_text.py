@@ -17,11 +17,16 @@ from recoup.errors.text import parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
-#: Measured accuracy minus a small margin: these floors guard against regressions (measured: dev 98.7%,
-#: heldout 92.2%). heldout.jsonl holds the first held-out batch (100%) and the last blind batch (64%);
-#: tests/corpus/README.md tells how each batch scored when it was first seen.
-DEV_FLOOR = 0.97
-HELDOUT_FLOOR = 0.91
+#: Measured accuracy minus a small margin: these floors guard against regressions (measured: dev 97.0%,
+#: heldout 94.9%, the last blind batch 92.0%). heldout.jsonl holds the first held-out batch, blind batch 5 and
+#: the last blind batch (13), never tuned on; tests/corpus/README.md tells how each batch scored when first seen.
+DEV_FLOOR = 0.965
+HELDOUT_FLOOR = 0.94
+#: Sources of the last blind batch (scripts/corpus/blind13_provokers.py) and its floor.
+LAST_BLIND_SOURCES = frozenset({"argon2-cffi", "bcrypt", "pynacl", "pycryptodome", "hjson", "json5", "configobj",
+                                "iso8601", "pymemcache", "aiosmtplib", "py-extra11", "node-extra11", "go-extra11",
+                                "java-extra11", "git-extra10", "shell-extra10"})
+LAST_BLIND_FLOOR = 0.9
 
 
 def _load(name: str) -> list[dict[str, str]]:
@@ -53,6 +58,12 @@ def test_dev_corpus_accuracy() -> None:
 
 def test_heldout_corpus_accuracy() -> None:
     assert _accuracy(_load("heldout.jsonl")) >= HELDOUT_FLOOR
+
+
+def test_last_blind_batch_accuracy() -> None:
+    records = [r for r in _load("heldout.jsonl") if r["source"] in LAST_BLIND_SOURCES]
+    assert len(records) >= 50
+    assert _accuracy(records) >= LAST_BLIND_FLOOR
 
 
 @pytest.mark.parametrize(

@@ -210,6 +210,19 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"RegexError|InFailedSqlTransaction|Duplicate(Table|Column|Object|Function|Schema|Database)",
      PROG, 3.0),
     (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository|NoSuchPath", GIT, 3.0),
+    # data formats: a syntax or structure error in a document is bad input, not bad code
+    (r"^(XML|JSON|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*(Syntax|Parse|Format|Data)?"
+     r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
+     r"Unsupported\w*(Charset|Encoding|Format|MediaType)|SchemaError|Structure\w*Error|"
+     r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar)\w+SyntaxError$", VAL, 4.0),
+    # generic adjectives of bad input: weaker than a named cause (InvalidSignature is auth, InvalidCast a defect)
+    (r"^Invalid|Invalid$|^Malformed|^Unknown|^Unexpected|^Bad(?!Gateway|Signature)[A-Z]\w*(Error|Exception|File)$",
+     VAL, 2.5),
+    (r"Parse(r|Error|Exception)|Parsing(Error|Exception)|Unparseable|Expat|Decod", VAL, 3.0),
+    (r"QueueFull|(Queue|Buffer|Pool|Channel)Full|^Full$", RES, 3.5),
+    (r"Signature", AUTH, 3.5),
+    (r"NoSuchAlgorithm|NoSuchProvider|NoSuchPadding|NoSuchMethod|NoSuchField|NoSuchAttribute", PROG, 3.0),
+    (r"Undefined|DataClone|NotSerializable|IllegalFormat|FormatConversion|Template\w*Error|Unbound", PROG, 3.5),
 )
 
 
@@ -230,7 +243,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "input looks malformed"),
     TextRule(r"\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
              "looks like a defect"),
-    TextRule(r"\b(exhausted|exceeded|limit reached|too many|overloaded|over capacity|throttled|out of)\b", RES, 2.0,
+    TextRule(r"\b(exhausted|exceeded|limit reached|too many|overloaded|over capacity|throttled|"
+             r"out of (memory|space|disk|resources|slots|capacity|connections|file descriptors|handles))\b", RES, 2.0,
              "a limit was reached"),
     TextRule(r"\b(unavailable|try again later|temporarily|maintenance|server error|internal error)\b", SVC, 2.0,
              "service unavailable"),
@@ -258,7 +272,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"hung up)|socket hang ?up|hang up|connection (was |is |has been )?(closed|lost|broken|dropped)|"
              r"closed the connection|lost connection|incomplete ?read|ended prematurely|empty reply from server|"
              r"recv failure|premature|transfer closed|server closed|gone away|payload is not completed|"
-             r"without sending (a |complete )?(response|message)|connection terminated",
+             r"without sending (a |complete )?(response|message)|connection terminated|protocol banner|"
+             r"error reading [\w ]{0,20}banner",
              NET, 3.0, "peer closed the connection"),
     TextRule(r"failed to connect|could not connect|can'?t connect|cannot connect|unable to connect|"
              r"connection (attempt )?failed|failed to establish a new connection|error connecting|connect error|"
@@ -326,6 +341,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"outside repository|beyond a symbolic link|access to the path [^\n]{1,200} is denied", FS, 4.5,
              "path outside repository"),
     TextRule(r"curl: \((23|26|37)\)", FS, 3.0, "curl file error"),
+    TextRule(r"\b(file|directory|dir|folder|path|keystore)( ['\"/]\S*)?:? (does not exist|doesn't exist|not found|"
+             r"is missing)\b|hard link not allowed|not allowed for directory", FS, 3.5, "path does not exist"),
     TextRule(r"(cannot|can't|failed to|unable to|could not) (open|create|stat|remove|access|touch|read|write|"
              r"mkdir|delete|rename)\b|failure writing output|write error|failed to open/read", FS, 1.5,
              "file operation failed"),
@@ -343,8 +360,16 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"shallow update not allowed|refusing to (merge|update)|not something we can merge|"
              r"working tree (clean|files)|repository [^\n]{1,200} does not exist|cherry-pick|"
              r"you need to resolve your current index|(tag|branch|remote|worktree) '[^'\n]+' already exists|"
-             r"no stash entries|git bisect|no rebase in progress|patch does not apply|patch failed",
+             r"no stash entries|git bisect|no rebase in progress|patch does not apply|patch failed|"
+             r"does not have any commits yet|no names found|cannot describe anything|no such (remote|branch|ref)|"
+             r"(branch|remote|tag|ref|revision|commit) '[^'\n]+' (not found|does not exist)|"
+             r"not a valid (branch|ref|reference|tag|commit|object)( name)?\b|patch format|"
+             r"as a valid ref\b|not a symbolic ref|bad source, source=|"
+             r"(tag|branch|remote|worktree) '?[\w./-]+'? already exists|"
+             r"already checked out|nothing to amend|no commits yet",
              GIT, 6.0, "git repository state"),
+    TextRule(r"\b(branch|commits?|rebase|worktree|revision|stash|refs/[\w/.-]+|remote '[^'\n]+')\b",
+             GIT, 2.0, "mentions repository state"),
     TextRule(r"\[?'git'[^\n]{0,200}non-zero exit status 1(28|29)\b", GIT, 2.5, "git exited 128"),
     # auth
     TextRule(r"permission denied \(publickey|\bpublickey\b|host key verification failed|"
@@ -359,7 +384,12 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"permission denied, please try again|invalid_grant|"
              r"invalid_client|bad credentials|unable to authenticate|log ?in again|credentials (are|were) |"
              r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
-             r"denied to user|command denied", AUTH, 5.0, "authentication or authorization refused"),
+             r"denied to user|command denied|(incorrect|wrong|bad) (password|passphrase|credentials)|"
+             r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
+             r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
+             r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
+             r"signature age",
+             AUTH, 5.0, "authentication or authorization refused"),
     TextRule(r"(?m)^panic: ", PROG, 2.5, "panic"),
     TextRule(r"\brole \"[^\"\n]{1,100}\" does not exist|\buser \"[^\"\n]{1,100}\" does not exist", AUTH, 5.0,
              "unknown role"),
@@ -392,6 +422,45 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"cannot parse|parsing time|\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
              r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
              VAL, 3.5, "malformed input"),
+    TextRule(r"format not recognized|not recognized as an? [\w ]{1,30}(file|format|archive)|"
+             r"unknown (header|format(?! code)|magic|file type|compression|unit|escape|port)|bad magic|"
+             r"(magic|header) (number )?(mismatch|not found)|\bis not an? (?!regular|directory)([\w-]+ ){0,3}"
+             r"(file|key|archive|image|document|certificate)\b",
+             VAL, 3.5, "unrecognised data format"),
+    TextRule(r"expected [^\n]{1,40}\b(but )?(got|found|received)\b", VAL, 2.5, "expected something else"),
+    TextRule(r"too short|short (substrate|read|input|buffer)|truncated|underrun|asn1|pem routines|wrong tag|"
+             r"decoder routines|(port|value|argument|number|date|month|day|year|hour|minute) out of range",
+             VAL, 3.5, "truncated or out-of-range data"),
+    TextRule(r"statuscode\.(internal|data_loss)\b", SVC, 5.0, "gRPC server status"),
+    TextRule(r"(?m)^[\w./-]+\.[a-z]{1,5}:\d+:\d+: ", PROG, 4.0, "file:line:column diagnostic"),
+    TextRule(r"encoded data was not valid|not valid for encoding|invalid utf-?8|not valid utf-?8|"
+             r"decompression (failed|error)|(inflate|deflate|decode|decoding|decompress) (failed|error)",
+             VAL, 4.0, "undecodable data"),
+    TextRule(r"missing operand|extra operand|try '[\w.-]+ --help'|\busage: ", VAL, 3.0, "usage error"),
+    TextRule(r"(?m)^[\w./-]+\.(java|c|cc|cpp|h|go|rs|ts|js|mjs|py|kt|scala|cs|swift|rb):"
+             r"\d+(:\d+)?: (error|fatal error):|"
+             r"incompatible types|cannot be converted to|undefined: \w", PROG, 4.0, "compiler diagnostic"),
+    TextRule(r"\b[0-9a-f]{40}\b|no note found", GIT, 2.0, "names a git object"),
+    TextRule(r"/\.git/", GIT, 3.0, "a path inside a git directory"),
+    TextRule(r"(operation|rebase|merge|am|cherry-pick|revert|bisect) (is )?not in progress|"
+             r"(no such path|does not exist)[^\n]{0,80} in '?(head|[0-9a-f]{7,40})'?",
+             GIT, 6.0, "git repository state"),
+    TextRule(r"all attempts to connect|attempts to connect[^\n]{0,60} failed", NET, 4.0, "connect attempts failed"),
+    TextRule(r"unable to find the server|(server|host) not found", NET, 4.0, "host not found"),
+    TextRule(r"frame header|frame ?type|argument [^\n]{0,20} too (large|small|big|long)", VAL, 3.5,
+             "bad frame or argument"),
+    TextRule(r"command (was )?not found|not found or (was )?not executable|is not executable", FS, 3.5,
+             "command not found"),
+    TextRule(r"unparseable|unparsable|not parseable|mismatched tag|not well-formed|no element found|"
+             r"junk after document", VAL, 4.0, "unparseable document"),
+    TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
+    TextRule(r"after shutdown|cannot schedule new|event loop is closed|on closed file|"
+             r"(cursor|executor|pool|session) (is |has been |was )?(already )?(closed|shut ?down)",
+             PROG, 4.0, "used after close"),
+    TextRule(r"(cannot|can't|could not|unable to|failed to) (open|access|read|stat|find|load|create|write)"
+             r"( file| directory| jarfile| archive)?:? ['\"]?/[\w.-]", FS, 2.0, "a named local path failed"),
+    TextRule(r"no enum constant|(invalid|unknown|not a valid) enum|non-(integer|numeric)|not a number|"
+             r"is not acceptable|cannot identify", VAL, 3.0, "value outside what is accepted"),
     TextRule(r"parsing \"[^\"\n]*\": invalid syntax|strconv\.\w+: |curl: \(3\)", VAL, 5.0, "malformed number or URL"),
     TextRule(r"duplicate key|unique constraint|violates [^\n]{1,80} constraint|constraint failed|"
              r"duplicate entry|data too long|incorrect [\w ]{1,40} value|out of range value|"
@@ -418,8 +487,17 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"error parsing regexp|unclosed group|unterminated (character set|subpattern)|nothing to repeat|"
              r"transaction is aborted|unexpected newline|wrong number of arguments|error compiling|"
              r"unexpected symbol|(relation|table|column|function|index|type) \"[^\"\n]+\" already exists|"
-             r"release unlocked lock|cannot join current thread|threads can only be started once",
+             r"release unlocked lock|cannot join current thread|threads can only be started once|"
+             r"unmatched [(\[{\\]|unbalanced (parenthes|bracket|brace)|unterminated `?\w'? command|"
+             r"not (json )?serializable|could not be (cloned|serialized|pickled)|can(not|'t) (be )?(serialize|pickle)|"
+             r"unsupported type|not supported|\bis negative\b",
              PROG, 3.5, "defect in the calling code"),
+    TextRule(r"unknown format code|invalid format (spec|specifier|string)|"
+             r"not enough arguments for format|unsupported format character|"
+             r"(required )?argument( \d+| '\w+')? (is not|must be) an? \w+", PROG, 7.0,
+             "wrong call of a library function"),
+    TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
+             r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
 )
 
 
@@ -462,6 +540,9 @@ def compiled() -> Compiled:
         r"|'([1-5]\d\d) [A-Z][a-z]"
         r"|\b([1-5]\d\d),\s*message="
         r"|too many ([1-5]\d\d) error responses"
+        r"|\b([45]\d\d) (?-i:[A-Z][a-z]+(?: [A-Z][a-z-]+)*)\b"
+        r"|\b(?:failed|failure|error|errored|returned|responded|answered)(?: with)?(?: (?:status|code|http))?"
+        r"\W{0,3}([45]\d\d)(?![\d.])"
         r"|\bcode E([45]\d\d)\b"
         r"|error\(([45]\d\d),"
         r"|\(([45]\d\d)\)\s*reason"
