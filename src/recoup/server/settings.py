@@ -1,0 +1,55 @@
+"""The service's configuration, validated once at start-up so a bad value fails loudly before any
+request is accepted."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ADMIN_TOKEN_ENV = "RECOUP_ADMIN_TOKEN"
+
+
+def _admin_token_from_env() -> str | None:
+    value = os.environ.get(ADMIN_TOKEN_ENV, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Everything `create_app` needs. Defaults run on one machine with no set-up."""
+
+    db_url: str = "sqlite:///recoup.db"
+    # Accepted events go here (fsynced) while the database is unreachable, and are replayed in order.
+    spool_dir: Path = Path("recoup-spool")
+    # Request bodies: the limit on the bytes sent, and on what they decompress to (gzip bombs).
+    max_request_bytes: int = 1_000_000
+    max_decompressed_bytes: int = 20_000_000
+    max_events_per_batch: int = 1_000
+    # Per ingest key, events per minute, when the key sets none of its own; None means unlimited.
+    default_rate_limit_per_minute: int | None = None
+    # Events older than this are pruned in the background; group counters survive.
+    retention_days: float = 30.0
+    prune_interval_seconds: float = 300.0
+    # Group commit: concurrent requests wait at most this long to share one transaction.
+    commit_window_seconds: float = 0.002
+    # An admin token from the environment works alongside the hashed ones in the store.
+    admin_token: str | None = field(default_factory=_admin_token_from_env)
+    # The address clients reach the server at, used in printed DSNs.
+    public_url: str = "http://127.0.0.1:8000"
+
+    def __post_init__(self) -> None:
+        for name in ("max_request_bytes", "max_decompressed_bytes", "max_events_per_batch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.default_rate_limit_per_minute is not None and self.default_rate_limit_per_minute <= 0:
+            raise ValueError("default_rate_limit_per_minute must be positive or None")
+        for name in ("retention_days", "prune_interval_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0 <= self.commit_window_seconds <= 1:
+            raise ValueError(f"commit_window_seconds must be within [0, 1], got {self.commit_window_seconds!r}")
+        if not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url must start with http:// or https://, got {self.public_url!r}")
+        object.__setattr__(self, "spool_dir", Path(self.spool_dir))
