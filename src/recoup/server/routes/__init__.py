@@ -1,0 +1,1 @@
+"""HTTP routes, one module per surface; `recoup.server.app` mounts each module's ``router``."""
