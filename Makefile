@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= report
 
-.PHONY: assess test venv lint typecheck pytest services bench clean
+.PHONY: assess test venv lint typecheck pytest services tools bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,11 @@ typecheck: lint
 services:
 	bash scripts/services.sh
 
-pytest: $(VENV)/.installed-dev services
+# Debian's prometheus-alertmanager and prometheus: the real binaries the server tests talk to.
+tools:
+	bash scripts/install_tools.sh
+
+pytest: $(VENV)/.installed-dev services tools
 	$(BIN)/python -m pytest -q
 
 test: lint pytest

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from recoup.cli_server import register as register_server_commands
+
 app = typer.Typer(
     name="recoup",
     help="Classify errors, recover from them, and measure how ready a system is for incidents.",
@@ -39,14 +41,45 @@ def assess(
         typer.Option(help="Checkpointed workflows, half killed with SIGKILL and resumed (default 20; 6 quick)."),
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller run that finishes within a minute.")] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Send the fault load's telemetry to this running recoup server (default: an embedded one on SQLite).",
+        ),
+    ] = None,
+    server_key: Annotated[
+        str | None, typer.Option("--server-key", help="Ingest key of a project on --server.")
+    ] = None,
+    server_token: Annotated[
+        str | None,
+        typer.Option(
+            "--server-token",
+            help="Admin token for --server (default $RECOUP_ADMIN_TOKEN): reads events back; creates a project "
+            "when no --server-key is given.",
+        ),
+    ] = None,
+    no_server: Annotated[
+        bool, typer.Option("--no-server", help="Skip the server phase (no telemetry is sent anywhere).")
+    ] = False,
+    sink_flush_interval: Annotated[
+        float, typer.Option(help="HttpSink flush interval in seconds for the server phase (its default: 1.0).")
+    ] = 1.0,
 ) -> None:
-    """Run concurrent operations through a recoup pipeline under injected faults and report what was measured."""
+    """Run concurrent operations through a recoup pipeline under injected faults and report what was measured.
+
+    The operations' telemetry goes to a recoup server (embedded by default, or --server), which reports
+    ingest rate, end-to-end event latency and lost events."""
+    import contextlib
+    import os
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from recoup.assess.plan import AssessConfig
     from recoup.assess.report import summarise, write_report
     from recoup.assess.runner import OperationOutcome, run_assessment
+    from recoup.assess.server_phase import ServerPhase, ServerPhaseConfig, ServerPhaseError
 
     console = Console(stderr=True)
     config = AssessConfig(
@@ -66,6 +99,14 @@ def assess(
         config.validate()
         if engine_count < 0 or workflow_count < 0:
             raise ValueError(f"engine_ops and workflows must not be negative, got {engine_count}, {workflow_count}")
+        if no_server and (server or server_key or server_token):
+            raise ValueError("--no-server cannot be combined with --server, --server-key or --server-token")
+        # The environment's admin token is for a --server only; an embedded server makes its own.
+        token = server_token or (os.environ.get("RECOUP_ADMIN_TOKEN", "").strip() or None if server else None)
+        server_config = ServerPhaseConfig(
+            url=server, ingest_key=server_key, admin_token=token, flush_interval=sink_flush_interval
+        )
+        server_config.validate()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
@@ -77,8 +118,25 @@ def assess(
         def on_done(_outcome: OperationOutcome) -> None:
             progress.advance(task)
 
-        result = asyncio.run(run_assessment(config, on_done))
+        server_summary = None
+        try:
+            with contextlib.ExitStack() as stack:
+                sending = None if no_server else stack.enter_context(ServerPhase(server_config))
+                result = asyncio.run(run_assessment(config, on_done, sending.record_error if sending else None))
+                if sending is not None:
+                    from recoup.assess.phase_reports import summarise_server
+
+                    server_summary = summarise_server(sending.finish())
+        except ServerPhaseError as exc:
+            console.print(f"[red]recoup assess: the server phase cannot run: {exc}[/red]")
+            raise typer.Exit(code=2) from exc
+        except ImportError as exc:
+            console.print(f"[red]recoup assess: the server phase needs the server extra ({exc}); "
+                          "install recoup[server] or pass --no-server[/red]")
+            raise typer.Exit(code=2) from exc
         summary = summarise(result)
+        if server_summary is not None:
+            summary["server"] = server_summary
 
         if engine_count:
             from recoup.assess.engine_phase import run_engine_phase
@@ -100,6 +158,9 @@ def assess(
             summary["workflows"] = summarise_workflows(outcomes)
 
     report_config = {**dataclasses.asdict(config), "engine_ops": engine_count, "workflows": workflow_count}
+    report_config["server"] = (
+        None if no_server else {"url": server or "embedded", "sink_flush_interval": sink_flush_interval}
+    )
     json_path, md_path = write_report(out, report_config, summary)
     rate = summary["recovery_success_rate"]
     console.print(
@@ -107,6 +168,19 @@ def assess(
         f" recoverable, fail-fast {summary['failed_fast']}/{summary['permanent_faults']},"
         f" {summary['throughput_ops_per_s']:.1f} ops/s"
     )
+    if server_summary is not None:
+        ss = server_summary
+        hi, lo = ss["visible_latency_ms"], ss["visible_latency_lower_bound_ms"]
+        stored = "n/a" if ss["events_stored"] is None else ss["events_stored"]
+        latency = (
+            f"end-to-end p50 {lo['p50']:.0f}–{hi['p50']:.0f} ms, p99 {lo['p99']:.0f}–{hi['p99']:.0f} ms"
+            if hi["count"]
+            else "end-to-end latency not measured"
+        )
+        console.print(
+            f"server: {ss['events_acknowledged']} of {ss['events_emitted']} events acknowledged, {stored} stored,"
+            f" {(ss['ingest_rate_events_per_s'] or 0):.1f} events/s, {latency}"
+        )
     console.print(f"wrote {json_path} and {md_path}")
 
 
@@ -189,6 +263,9 @@ def version() -> None:
     from recoup import __version__
 
     typer.echo(__version__)
+
+
+register_server_commands(app)  # serve, projects, admin (recoup.cli_server)
 
 
 def main() -> None:

@@ -107,9 +107,11 @@ def _ms(value: float | None) -> str:
 
 
 def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[str, Any]) -> str:
-    from recoup.assess.phase_reports import engine_markdown, workflows_markdown
+    from recoup.assess.phase_reports import engine_markdown, server_markdown, workflows_markdown
 
     extra: list[str] = []
+    if summary.get("server"):
+        extra += server_markdown(summary["server"])
     if summary.get("engine"):
         extra += engine_markdown(summary["engine"])
     if summary.get("workflows"):

@@ -74,12 +74,22 @@ def _earliest(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+#: Told about every error an attempt meets (the server phase turns each into an `ErrorEvent`).
+ErrorHook = Callable[[BaseException], None]
+
+
 async def _run_operation(
-    plan: OperationPlan, ctx: FaultContext, call: Callable[..., object], outage: Outage
+    plan: OperationPlan,
+    ctx: FaultContext,
+    call: Callable[..., object],
+    outage: Outage,
+    on_error: ErrorHook | None = None,
 ) -> OperationOutcome:
     log = _AttemptLog()
 
     def failed(exc: BaseException, *, injected: bool) -> None:
+        if on_error is not None:
+            on_error(exc)
         log.failures += 1
         if log.first_failure is None:
             log.first_failure = time.monotonic()
@@ -133,8 +143,11 @@ async def _run_operation(
     )
 
 
-async def run_assessment(config: AssessConfig, on_done: Callable[[OperationOutcome], None]) -> RunResult:
-    """Execute every planned operation with at most `config.concurrency` in flight."""
+async def run_assessment(
+    config: AssessConfig, on_done: Callable[[OperationOutcome], None], on_error: ErrorHook | None = None
+) -> RunResult:
+    """Execute every planned operation with at most `config.concurrency` in flight; `on_error` (if any) hears
+    about every error an attempt meets, on the event loop's thread."""
     config.validate()
     plans = make_plan(config)
     collected: list[events.PolicyEvent] = []
@@ -152,7 +165,7 @@ async def run_assessment(config: AssessConfig, on_done: Callable[[OperationOutco
 
             async def bounded(plan: OperationPlan) -> OperationOutcome:
                 async with gate:
-                    outcome = await _run_operation(plan, ctx, pipeline, outage)
+                    outcome = await _run_operation(plan, ctx, pipeline, outage, on_error)
                 on_done(outcome)
                 return outcome
 

@@ -9,12 +9,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from recoup.server.auth import KeyCache, KeyRateLimiter
+from recoup.server.errors import install_error_handlers
 from recoup.server.metrics import ServerMetrics
 from recoup.server.pipeline import GroupCommitPipeline
 from recoup.server.routes import alertmanager, health, native, read, sentry
 from recoup.server.settings import ServerSettings
 from recoup.server.state import ServerState
 from recoup.store import Store, open_store
+
+_DESCRIPTION = (
+    "Error tracking for recoup: ingest telemetry (native, Sentry SDKs, Alertmanager), group it by fingerprint, "
+    "and read it back. Ingest authenticates with a project's key; reads and management with an admin token "
+    "(Authorization: Bearer ...). Refusals name the offending field: {\"detail\", \"field\"}."
+)
+_TAGS = [
+    {"name": "ingest", "description": "Native ingest: what recoup.telemetry.HttpSink sends."},
+    {"name": "read", "description": "Projects, keys, groups, events and alerts (admin token)."},
+    {"name": "health", "description": "Liveness, readiness and Prometheus metrics (no token)."},
+]
 
 
 def create_app(settings: ServerSettings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -36,16 +48,31 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from recoup.server.retention import RetentionTask
+
+        retention = RetentionTask(the_store, settings, metrics)
+        app.state.retention = retention
         await pipeline.start()
         try:
-            yield
+            await retention.start()
+            try:
+                yield
+            finally:
+                await retention.stop()
         finally:
-            await pipeline.stop()
+            await pipeline.stop()  # drains: everything accepted is committed or spooled
             if owns_store:
                 the_store.close()
 
-    app = FastAPI(title="recoup", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="recoup",
+        version="0.1.0",
+        description=_DESCRIPTION,
+        openapi_tags=_TAGS,
+        lifespan=lifespan,
+    )
     app.state.recoup = state
+    install_error_handlers(app)
     for module in (native, sentry, alertmanager, read, health):
         app.include_router(module.router)
     return app

@@ -36,7 +36,7 @@ class KeyCache:
         if cached is not None and now - cached[1] < self._ttl:
             return cached[0]
         try:
-            key = await run_in_threadpool(self._store.get_project_by_key, public_key)
+            key = await run_in_threadpool(self._store.get_project_by_key, public_key, include_inactive=True)
         except StoreUnavailable:
             if cached is not None and cached[0] is not None:
                 return cached[0]

@@ -362,15 +362,20 @@ class Store:
 
         return self._transaction(work)
 
-    def get_project_by_key(self, public_key: str) -> ProjectKey | None:
-        """The active key ``public_key`` with its project, or None (unknown or disabled key)."""
+    def get_project_by_key(self, public_key: str, *, include_inactive: bool = False) -> ProjectKey | None:
+        """The active key ``public_key`` with its project, or None (unknown or disabled key). With
+        ``include_inactive`` a disabled key is returned too (``active=False``), so callers can tell a
+        revoked key from an unknown one."""
 
         def work(session: Session) -> ProjectKey | None:
-            found = session.execute(
+            query = (
                 select(ProjectKeyRow, ProjectRow)
                 .join(ProjectRow, ProjectRow.id == ProjectKeyRow.project_id)
-                .where(ProjectKeyRow.public_key == public_key, ProjectKeyRow.active.is_(True))
-            ).first()
+                .where(ProjectKeyRow.public_key == public_key)
+            )
+            if not include_inactive:
+                query = query.where(ProjectKeyRow.active.is_(True))
+            found = session.execute(query).first()
             if found is None:
                 return None
             key, project = found
@@ -634,6 +639,105 @@ class Store:
             conn.execute(delete(_GROUPS).where(_GROUPS.c.id.in_(empty)))
         return {fp for fp in created if fp in counts}
 
+    def ingest_many(self, batches: Sequence[tuple[int, Sequence[NewEvent], datetime | None]]) -> list[IngestResult]:
+        """Several ``(project_id, events, received_at)`` batches in ONE transaction: the server's group commit
+        (many requests share one fsync) and its spool replay (each batch keeps its original ``received_at``;
+        None means now). Exactly-once as in `ingest_events`: an id repeated across batches of one project is
+        inserted for the first batch and a duplicate for the later ones. Returns one result per batch, in
+        input order. Projects are taken in id order, and within each the same lock order as `ingest_events`,
+        so concurrent writers queue instead of deadlocking. Raises (nothing committed) if any batch is bad."""
+        for b, batch in enumerate(batches):
+            if not isinstance(batch, tuple) or len(batch) != 3:
+                raise InvalidInput(f"batches[{b}]", "must be a (project_id, events, received_at) tuple")
+            _, events, received = batch
+            for index, item in enumerate(events):
+                if not isinstance(item, NewEvent):
+                    problem = f"must be a NewEvent, got {type(item).__name__}"
+                    raise InvalidInput(f"batches[{b}].events[{index}]", problem)
+            if received is not None and (not isinstance(received, datetime) or received.utcoffset() is None):
+                raise InvalidInput(f"batches[{b}].received_at", "must be a timezone-aware datetime or None")
+        # Per project: event id -> (first event with that id, index of its batch).
+        owners: dict[int, dict[str, tuple[NewEvent, int]]] = {}
+        for b, (project_id, events, _) in enumerate(batches):
+            unique = owners.setdefault(project_id, {})
+            for item in events:
+                unique.setdefault(item.event_id, (item, b))
+
+        def work(session: Session) -> list[IngestResult]:
+            now = utcnow()
+            conn = session.connection()
+            inserted: dict[int, set[str]] = {}
+            kept_groups: dict[int, dict[str, int]] = {}
+            created_kept: dict[int, set[str]] = {}
+            for project_id in sorted(owners):
+                unique = owners[project_id]
+                if session.get(ProjectRow, project_id) is None:
+                    raise NotFound(f"project {project_id} does not exist")
+                groups, created = self._lock_groups(conn, project_id, [e for e, _ in unique.values()])
+                by_time: dict[datetime, list[dict[str, Any]]] = {}
+                for e, b in sorted(unique.values(), key=lambda pair: pair[0].event_id):
+                    at = batches[b][2] or now
+                    by_time.setdefault(at, []).append(
+                        {
+                            "project_id": project_id,
+                            "event_id": e.event_id,
+                            "kind": e.kind.value,
+                            "level": e.level.value,
+                            "received_at": at,
+                            "occurred_at": e.occurred_at,
+                            "group_id": groups[e.fingerprint] if e.fingerprint else None,
+                            "category": e.category,
+                            "fingerprint": e.fingerprint,
+                            "message": e.message,
+                            "exception_type": e.exception_type,
+                            "payload": e.payload,
+                        }
+                    )
+                went_in: set[str] = set()
+                for rows in by_time.values():
+                    if self.dialect == "postgresql":
+                        went_in.update(conn.execute(_PG_INSERT_EVENTS, _pg_event_arrays(rows)).scalars())
+                    else:
+                        went_in.update(conn.execute(self._insert_events, rows).scalars())
+                new_groups = self._add_to_groups(
+                    conn, groups, created, [unique[i][0] for i in went_in if unique[i][0].fingerprint]
+                )
+                inserted[project_id] = went_in
+                kept_groups[project_id] = {
+                    fp: gid for fp, gid in groups.items() if fp not in created or fp in new_groups
+                }
+                created_kept[project_id] = new_groups
+            results: list[IngestResult] = []
+            claimed: set[tuple[int, str]] = set()
+            for b, (project_id, events, _) in enumerate(batches):
+                mine = [
+                    e.event_id
+                    for e in events
+                    if e.event_id in inserted[project_id] and owners[project_id][e.event_id][1] == b
+                ]
+                accepted = tuple(dict.fromkeys(mine))
+                taken = set(accepted)
+                fingerprints = {e.fingerprint for e in events if e.fingerprint}
+                new = sorted(
+                    fp
+                    for fp in {owners[project_id][i][0].fingerprint for i in taken} & created_kept[project_id]
+                    if fp is not None and (project_id, fp) not in claimed
+                )
+                claimed.update((project_id, fp) for fp in new)
+                results.append(
+                    IngestResult(
+                        inserted=accepted,
+                        duplicates=_duplicates(events, taken),
+                        groups={fp: gid for fp, gid in kept_groups[project_id].items() if fp in fingerprints},
+                        new_groups=tuple(new),
+                    )
+                )
+            return results
+
+        if not any(events for _, events, _ in batches):
+            return [IngestResult(inserted=(), duplicates=(), groups={}, new_groups=()) for _ in batches]
+        return self._transaction(work)
+
     def record_alerts(self, alerts: Sequence[NewAlert], *, project_id: int | None = None) -> list[Alert]:
         """Upsert Alertmanager alerts by (fingerprint, starts_at), the identity of one firing episode.
         A resolved alert stays resolved when a late "firing" copy of the same episode arrives."""
@@ -745,8 +849,10 @@ class Store:
 
         return self._transaction(work, write=False)
 
-    def search_events(self, project_id: int, text: str, *, limit: int = 50) -> list[StoredEvent]:
+    def search_events(self, project_id: int, text: str, *, limit: int = 50, offset: int = 0) -> list[StoredEvent]:
         """Events whose message or exception type contains ``text`` (case-insensitive), newest first."""
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput("offset", f"must be a non-negative integer, got {offset!r}")
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("text", "must be a non-empty string")
         if len(text) > 500 or "\x00" in text:
@@ -764,6 +870,21 @@ class Store:
             )
             .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
             .limit(limit)
+            .offset(offset)
+        )
+        return self._transaction(lambda s: [_to_event(r) for r in s.scalars(query)], write=False)
+
+    def list_events(self, project_id: int, *, limit: int = 50, offset: int = 0) -> list[StoredEvent]:
+        """A project's stored events, newest first (the read API's listing when no search text is given)."""
+        positive_int("limit", limit, maximum=MAX_PAGE)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput("offset", f"must be a non-negative integer, got {offset!r}")
+        query = (
+            select(EventRow)
+            .where(EventRow.project_id == project_id)
+            .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+            .limit(limit)
+            .offset(offset)
         )
         return self._transaction(lambda s: [_to_event(r) for r in s.scalars(query)], write=False)
 
