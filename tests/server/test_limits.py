@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import brotli
 import httpx
 import pytest
 from server_support import LiveServer, live_server
@@ -98,7 +99,17 @@ def test_too_many_events_is_413_and_names_events(small: LiveServer) -> None:
 
 
 def test_unknown_content_encoding_is_415(small: LiveServer) -> None:
-    _refusal(_post(small, content=b"{}", **{"Content-Encoding": "br"}), 415)
+    _refusal(_post(small, content=b"{}", **{"Content-Encoding": "compress"}), 415)
+
+
+def test_brotli_is_accepted_and_a_brotli_bomb_is_413(small: LiveServer) -> None:
+    good = brotli.compress(json.dumps({"events": [_event()]}).encode())
+    assert _post(small, content=good, **{"Content-Encoding": "br"}).status_code == 200
+    bomb = brotli.compress(b'{"events": [' + b" " * 20_000_000 + b"]}", quality=5)
+    assert len(bomb) < MAX_BYTES
+    assert "decompressed body" in _refusal(_post(small, content=bomb, **{"Content-Encoding": "br"}), 413)["detail"]
+    _refusal(_post(small, content=b"not brotli", **{"Content-Encoding": "br"}), 400)
+    _refusal(_post(small, content=good[: len(good) // 2], **{"Content-Encoding": "br"}), 400)
 
 
 def test_deflate_is_accepted_and_corrupt_gzip_is_400(small: LiveServer) -> None:
