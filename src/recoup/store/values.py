@@ -120,17 +120,26 @@ def _aware(name: str, value: object) -> datetime:
 
 
 def _json_object(name: str, value: object) -> dict[str, Any]:
+    return _json_object_text(name, value)[0]
+
+
+def _json_object_text(name: str, value: object) -> tuple[dict[str, Any], str]:
+    """The mapping as a plain dict, and its JSON text (what the store writes)."""
     if not isinstance(value, Mapping):
         raise InvalidInput(name, f"must be an object (mapping), got {type(value).__name__}")
     data = {str(k): v for k, v in value.items()}
     try:
         # allow_nan=False: NaN is not JSON and PostgreSQL's json type rejects it at commit time.
-        dumped = json.dumps(data, allow_nan=False)
+        dumped = json.dumps(data, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidInput(name, f"must be JSON-serialisable: {exc}") from None
+    _refuse_nul(name, dumped, data)
+    return data, dumped
+
+
+def _refuse_nul(name: str, dumped: str, data: object) -> None:
     if "\\u0000" in dumped and _has_nul(data):
         raise InvalidInput(name, "strings must not contain NUL (\\u0000) characters; PostgreSQL cannot store them")
-    return data
 
 
 def _has_nul(value: object) -> bool:
@@ -167,6 +176,9 @@ class NewEvent:
     exception_type: str | None = None
     title: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # The payload's JSON text, when the producer already has it (an ingest route that serialised it with
+    # orjson): it is then written as is instead of being serialised again. It must encode ``payload``.
+    payload_json: str | None = None
 
     def __post_init__(self) -> None:
         eid = _require_str("event_id", self.event_id, EVENT_ID_MAX)
@@ -182,7 +194,17 @@ class NewEvent:
         if self.title is not None:
             # Titles are display text: clip rather than reject, a long first line is not the producer's fault.
             object.__setattr__(self, "title", _require_str("title", self.title, MESSAGE_MAX)[:TITLE_MAX])
-        object.__setattr__(self, "payload", _json_object("payload", self.payload))
+        if self.payload_json is None:
+            data, text = _json_object_text("payload", self.payload)
+            object.__setattr__(self, "payload", data)
+            object.__setattr__(self, "payload_json", text)
+        else:
+            if not isinstance(self.payload_json, str) or not self.payload_json.startswith("{"):
+                raise InvalidInput("payload_json", "must be the JSON text of the payload object")
+            if not isinstance(self.payload, dict):
+                kind = type(self.payload).__name__
+                raise InvalidInput("payload", f"must be a dict when payload_json is given, got {kind}")
+            _refuse_nul("payload", self.payload_json, self.payload)
 
     def group_title(self) -> str:
         """The title a new group gets: the explicit one, else ``Type: first line of the message``."""
