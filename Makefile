@@ -45,11 +45,13 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench services tools
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/classify_accuracy.py
 	$(BIN)/python benchmarks/git_checkpoint.py
 	$(BIN)/python benchmarks/checkpoints.py
+	$(BIN)/python benchmarks/learning.py
+	$(BIN)/python benchmarks/ingest.py --repeat 2
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
