@@ -132,10 +132,12 @@ def cli_serve_available() -> bool:
     return out.returncode == 0 and all(flag in out.stdout for flag in ("--db", "--port", "--spool-dir", "--log-level"))
 
 
-def server_command(launcher: str, db_url: str, port: int, spool: Path) -> list[str]:
+def server_command(launcher: str, db_url: str, port: int, spool: Path, workers: int = 1) -> list[str]:
     if launcher == "cli":
         return [sys.executable, "-m", "recoup", "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
-                "--spool-dir", str(spool), "--log-level", "warning"]
+                "--spool-dir", str(spool), "--log-level", "warning", "--workers", str(workers)]
+    if workers != 1:
+        raise RuntimeError("--workers needs the cli launcher (`recoup serve --workers N`)")
     return [sys.executable, str(Path(__file__).resolve()), "_serve", "--db-url", db_url, "--port", str(port),
             "--spool", str(spool)]
 
@@ -160,8 +162,8 @@ def run_recoup(kind: str, db: str, args: argparse.Namespace, launcher: str) -> R
                 launcher = "module"  # only our launcher knows how to profile
                 row.note = "profiled under yappi: the figures show where time goes, not the real throughput"
             log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed below
-            proc = subprocess.Popen(server_command(launcher, url, port, workdir / "spool"), stdout=log,
-                                    stderr=subprocess.STDOUT, env=env)
+            proc = subprocess.Popen(server_command(launcher, url, port, workdir / "spool", args.workers),
+                                    stdout=log, stderr=subprocess.STDOUT, env=env)
             try:
                 base = f"http://127.0.0.1:{port}"
                 try:
@@ -426,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="DIR",
                         help="run each recoup server under yappi (pip install yappi) and write DIR/<kind>-<db>.pstat "
                              "and a summary DIR/<kind>-<db>.txt; the throughput figures are then not representative")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="recoup server processes (`recoup serve --workers N`; cli launcher only; server CPU%% "
+                             "then counts the supervising parent only)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each target N times and report the fastest verified run (shared machines)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")

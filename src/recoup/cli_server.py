@@ -66,14 +66,24 @@ def serve(
     ] = None,
     public_url: PublicUrlOption = None,
     log_level: Annotated[str, typer.Option(envvar="RECOUP_LOG_LEVEL", help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="RECOUP_WORKERS",
+            min=1,
+            help="Server processes sharing the port (each with its own spool slot; per-key rate limits are "
+            "divided among them, so they hold only approximately).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the recoup server (migrating the database first). Admin token: $RECOUP_ADMIN_TOKEN or
     `recoup admin create-token`."""
+    import os
+
     import uvicorn
 
-    from recoup.server.app import create_app
-    from recoup.server.settings import ServerSettings
-    from recoup.store import StoreUnavailable
+    from recoup.server.settings import SETTINGS_ENV, ServerSettings
+    from recoup.store import StoreUnavailable, open_store
 
     try:
         settings = ServerSettings(
@@ -82,19 +92,39 @@ def serve(
             retention_days=retention_days,
             default_rate_limit_per_minute=rate_limit,
             public_url=public_url or f"http://{host}:{port}",
+            workers=workers,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    # Migrate once, here, before any worker starts: workers open the store without migrating.
     try:
-        app = create_app(settings)
+        store = open_store(settings.db_url)
     except StoreUnavailable as exc:
         typer.echo(f"recoup serve: cannot reach the database {db!r}: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    state = app.state.recoup
-    if settings.admin_token is None and not state.store.list_admin_tokens():
+    try:
+        try:
+            has_tokens = bool(store.list_admin_tokens())
+        except StoreUnavailable as exc:
+            typer.echo(f"recoup serve: cannot reach the database {db!r}: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        dialect = store.dialect
+    finally:
+        store.close()
+    if settings.admin_token is None and not has_tokens:
         typer.echo("recoup serve: no admin token yet; create one with `recoup admin create-token`", err=True)
-    typer.echo(f"recoup serve: {settings.public_url} (database: {state.store.dialect})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+    plural = "es" if workers > 1 else ""
+    typer.echo(f"recoup serve: {settings.public_url} (database: {dialect}, {workers} process{plural})", err=True)
+    # Workers are separate processes (spawned): they get their settings from the environment.
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    uvicorn.run(
+        "recoup.server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level.lower(),
+    )
 
 
 @projects_app.command("create")

@@ -1,9 +1,11 @@
 """The spool keeps every acknowledged batch across crashes: torn tails are ignored, corruption is kept
-aside (never silently dropped), order is kept, and replay is idempotent."""
+aside (never silently dropped), order is kept, and replay is idempotent. Slots: each process claims its
+own spool, and a slot left with segments by a process that is gone is found and drained."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,13 +15,19 @@ from recoup.server.spool import (
     QUARANTINE,
     REJECTED,
     CorruptRecord,
+    SlotLease,
     Spool,
     SpoolError,
     SpoolRecord,
+    claim_orphans,
+    claim_slot,
     decode_record,
+    drain,
     encode_record,
+    known_slots,
+    try_claim,
 )
-from recoup.store import EventKind, Level, NewEvent, Store
+from recoup.store import EventKind, InvalidInput, Level, NewEvent, Store, StoreUnavailable
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -177,3 +185,81 @@ def test_replayed_into_the_store_exactly_once(store: Store, tmp_path: Path) -> N
     assert stored.payload["nested"] == [1.5, None] and stored.level is Level.FATAL
     groups = {g.fingerprint: g.count for g in store.list_groups(project.id)}
     assert groups == {"fp0": 4, "fp1": 4}
+
+
+# -- slots: one spool per process on a shared spool_dir (flock is per open file, so one process shows it) ----
+
+
+def test_slots_are_exclusive_first_free_and_reused(tmp_path: Path) -> None:
+    first, second = claim_slot(tmp_path), claim_slot(tmp_path)
+    assert (first.slot, second.slot) == (0, 1)
+    assert first.directory == tmp_path  # slot 0 is the single-process layout of earlier versions
+    assert second.directory == tmp_path / "slot-1" and second.directory.is_dir()
+    assert try_claim(tmp_path, 1) is None
+    first.release()
+    with claim_slot(tmp_path) as again:
+        assert again.slot == 0 and again.held
+    assert not again.held
+    second.release()
+    assert known_slots(tmp_path) == [0, 1]
+
+
+def test_orphans_are_unowned_slots_holding_segments(tmp_path: Path) -> None:
+    legacy = Spool(tmp_path)  # segments straight in spool_dir, as before slots existed
+    legacy.open()
+    legacy.append([record(1)])
+    legacy.close()
+    owned = claim_slot(tmp_path)  # slot 0: a live owner, never handed out as an orphan
+    busy = claim_slot(tmp_path)
+    Spool(busy.directory).open()
+    with claim_slot(tmp_path) as dead:  # slot 2: spooled into, then its owner went away
+        spool = Spool(dead.directory)
+        spool.open()
+        spool.append([record(2), record(3)])
+        spool.close()
+    with claim_slot(tmp_path) as empty:
+        assert empty.slot == 2  # free again: its owner released it
+    assert [lease.slot for lease in _claim_all(tmp_path)] == [2]
+    owned.release()
+    assert [lease.slot for lease in _claim_all(tmp_path)] == [0, 2]
+    busy.release()
+
+
+def _claim_all(spool_dir: Path) -> list[SlotLease]:
+    leases = []
+    for lease in claim_orphans(spool_dir):
+        leases.append(lease)
+        lease.release()
+    return leases
+
+
+def test_drain_replays_in_order_sets_refusals_aside_and_stops_when_the_database_does(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, segment_bytes=2000)
+    spool.open()
+    spool.append([record(n) for n in range(4)])
+    spool.append([record(4, project_id=99)])
+    spool.append([record(n) for n in range(5, 9)])
+    spool.close()
+    committed: list[str] = []
+    down_after = [6]
+
+    def commit(records: Sequence[SpoolRecord]) -> None:
+        if len(committed) >= down_after[0]:
+            raise StoreUnavailable("down")
+        if any(r.project_id == 99 for r in records):
+            raise InvalidInput("project_id", "project 99 does not exist")
+        committed.extend(r.events[0].event_id for r in records)
+
+    replaying = Spool(tmp_path)
+    replaying.open()
+    assert drain(replaying, commit, max_events=4) is False  # stopped with the database: the rest waits
+    replaying.close()
+    first_pass = len(committed)
+    down_after[0] = 100
+    replayed: list[int] = []
+    again = Spool(tmp_path)
+    again.open()
+    assert drain(again, commit, max_events=4, on_committed=replayed.append) is True
+    assert list(dict.fromkeys(committed)) == [f"e{n}-0" for n in range(9) if n != 4]  # in order (repeats harmless)
+    assert sum(replayed) == 2 * (len(committed) - first_pass) and segments(tmp_path) == []
+    assert "project 99" in (tmp_path / REJECTED).read_text()

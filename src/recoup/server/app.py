@@ -1,10 +1,17 @@
 """The FastAPI application: builds the shared state, mounts every route module, and runs the background
-work (group-commit writer, spool replay, retention) for the app's lifetime."""
+work (group-commit writer, spool replay, retention) for the app's lifetime.
+
+`create_app_from_env` is the factory uvicorn's worker processes call (``recoup serve --workers N`` runs
+``uvicorn.run("recoup.server.app:create_app_from_env", factory=True, workers=N)``): it reads the settings
+`recoup serve` put in $RECOUP_SERVER_SETTINGS and does not migrate (the parent did, once)."""
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -13,9 +20,9 @@ from recoup.server.errors import install_error_handlers
 from recoup.server.metrics import ServerMetrics
 from recoup.server.pipeline import GroupCommitPipeline
 from recoup.server.routes import alertmanager, health, native, read, sentry
-from recoup.server.settings import ServerSettings
+from recoup.server.settings import SETTINGS_ENV, ServerSettings
 from recoup.server.state import ServerState
-from recoup.store import Store, open_store
+from recoup.store import ProjectKey, Store, open_store
 
 _DESCRIPTION = (
     "Error tracking for recoup: ingest telemetry (native, Sentry SDKs, Alertmanager), group it by fingerprint, "
@@ -29,11 +36,30 @@ _TAGS = [
 ]
 
 
-def create_app(settings: ServerSettings | None = None, *, store: Store | None = None) -> FastAPI:
-    """An app over ``store`` (or one opened, and migrated, from ``settings.db_url``)."""
+class WorkerShareRateLimiter(KeyRateLimiter):
+    """`KeyRateLimiter` for one of ``workers`` processes: each keeps its own buckets, so every limit (a key's
+    own, or the default) is divided by ``workers``, rounded up. Approximate across workers: the kernel spreads
+    connections unevenly, so a key may be refused a little below its limit (or pass a little above it
+    briefly); a batch bigger than limit/workers events never fits in one worker's minute."""
+
+    def __init__(self, default_per_minute: int | None, workers: int) -> None:
+        self._workers = workers
+        super().__init__(self._share(default_per_minute))
+
+    def _share(self, limit: int | None) -> int | None:
+        return None if limit is None else max(1, math.ceil(limit / self._workers))
+
+    def admit(self, key: ProjectKey, events: int = 1) -> float | None:
+        if self._workers > 1 and key.rate_limit_per_minute is not None:
+            key = replace(key, rate_limit_per_minute=self._share(key.rate_limit_per_minute))
+        return super().admit(key, events)
+
+
+def create_app(settings: ServerSettings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
+    """An app over ``store`` (or one opened, and migrated unless ``migrate=False``, from ``settings.db_url``)."""
     settings = settings or ServerSettings()
     owns_store = store is None
-    the_store = store if store is not None else open_store(settings.db_url)
+    the_store = store if store is not None else open_store(settings.db_url, migrate=migrate)
     metrics = ServerMetrics()
     pipeline = GroupCommitPipeline(the_store, settings, metrics)
     metrics.bind_depth(lambda: float(pipeline.depth))
@@ -43,7 +69,11 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         pipeline=pipeline,
         metrics=metrics,
         keys=KeyCache(the_store),
-        limiter=KeyRateLimiter(settings.default_rate_limit_per_minute),
+        limiter=(
+            KeyRateLimiter(settings.default_rate_limit_per_minute)
+            if settings.workers == 1
+            else WorkerShareRateLimiter(settings.default_rate_limit_per_minute, settings.workers)
+        ),
     )
 
     @asynccontextmanager
@@ -76,3 +106,11 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     for module in (native, sentry, alertmanager, read, health):
         app.include_router(module.router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one uvicorn worker process: settings from $RECOUP_SERVER_SETTINGS (`ServerSettings.to_json`,
+    defaults when unset), the database already migrated by the parent."""
+    text = os.environ.get(SETTINGS_ENV)
+    settings = ServerSettings.from_json(text) if text else ServerSettings()
+    return create_app(settings, migrate=False)

@@ -12,6 +12,11 @@ a slow ping or replay never holds up requests; the spool's lock orders the two (
 the head and advances past what it committed, the writer only appends at the tail). A batch the
 database refuses (a deleted project, a value PostgreSQL rejects) fails on its own: the others of its
 transaction are committed again without it.
+
+Several server processes may share one ``spool_dir`` (``recoup serve --workers N``): `start` claims a spool
+*slot* of its own (see `recoup.server.spool`), and an orphan task claims, drains and releases any slot that
+still holds segments but has no live owner (a worker that died, or more workers in an earlier run), at start
+and every `ORPHAN_SCAN_SECONDS`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ from datetime import datetime
 from recoup.server.enrich import enrich
 from recoup.server.metrics import ServerMetrics
 from recoup.server.settings import ServerSettings
-from recoup.server.spool import Spool, SpoolBatch, SpoolError, SpoolRecord
+from recoup.server.spool import (
+    SlotLease,
+    Spool,
+    SpoolBatch,
+    SpoolError,
+    SpoolRecord,
+    claim_orphans,
+    claim_slot,
+    drain,
+)
 from recoup.server.state import IngestAck
 from recoup.store import IngestResult, InvalidInput, NewEvent, NotFound, Store, StoreUnavailable
 from recoup.store.values import utcnow
@@ -44,6 +58,8 @@ MAX_QUEUED_EVENTS = 200_000
 #: Replay retry backoff while the database stays unreachable, in seconds.
 REPLAY_BACKOFF_MIN = 0.05
 REPLAY_BACKOFF_MAX = 1.0
+#: How often a process looks for orphaned spool slots (of dead workers) to drain, in seconds.
+ORPHAN_SCAN_SECONDS = 1.0
 
 
 class PipelineClosed(StoreUnavailable):
@@ -93,6 +109,7 @@ class GroupCommitPipeline:
         max_queued_events: int = MAX_QUEUED_EVENTS,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
+        orphan_scan_seconds: float = ORPHAN_SCAN_SECONDS,
     ) -> None:
         if max_events_per_commit <= 0:
             raise ValueError(f"max_events_per_commit must be positive, got {max_events_per_commit!r}")
@@ -103,7 +120,12 @@ class GroupCommitPipeline:
         self._max_queued = max_queued_events
         self._clock = clock
         self._now = now
-        self.spool = Spool(settings.spool_dir)
+        self.spool = Spool(settings.spool_dir)  # replaced by this process's own slot at start()
+        self.slot: SlotLease | None = None
+        self._orphan_scan = orphan_scan_seconds
+        self._orphans: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self.orphans_drained = 0  # orphaned slots this process drained to empty
         self._queue: deque[_Pending] = deque()
         self._queued_events = 0
         self._inflight_events = 0
@@ -126,28 +148,53 @@ class GroupCommitPipeline:
         """Open the spool (an earlier run's leftovers are replayed before anything new) and start the writer."""
         if self._task is not None:
             raise RuntimeError("the pipeline is already running")
-        await asyncio.to_thread(self.spool.open)
+        await asyncio.to_thread(self._open_slot)
         self._wakeup = asyncio.Event()
         self._spooled = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="recoup-group-commit")
         self._replayer = asyncio.create_task(self._replay_loop(), name="recoup-spool-replay")
+        self._orphans = asyncio.create_task(self._orphan_loop(), name="recoup-spool-orphans")
+
+    def _open_slot(self) -> None:
+        """Claim this process's own spool slot and open it (a previous owner's leftovers replay first)."""
+        lease = claim_slot(self._settings.spool_dir)
+        spool = Spool(lease.directory)
+        try:
+            spool.open()
+        except BaseException:
+            lease.release()
+            raise
+        self.slot, self.spool = lease, spool
+        _log.info("spool slot %d: %s", lease.slot, lease.directory)
 
     async def stop(self) -> None:
         """Refuse new batches, then wait until every accepted one is committed or spooled."""
         self._accepting = False
         task, self._task = self._task, None
         replayer, self._replayer = self._replayer, None
+        orphans, self._orphans = self._orphans, None
         if task is None or replayer is None:
             return
+        self._stopped.set()
         assert self._wakeup is not None and self._spooled is not None
         self._wakeup.set()
         self._spooled.set()
         try:
             await task
         finally:
-            await replayer
-            await asyncio.to_thread(self.spool.close)
+            try:
+                await replayer
+                if orphans is not None:
+                    await orphans  # a drain under way finishes the slot it holds (bounded: nothing is added)
+            finally:
+                await asyncio.to_thread(self._close_slot)
+
+    def _close_slot(self) -> None:
+        self.spool.close()
+        if self.slot is not None:
+            self.slot.release()
 
     async def submit(self, project_id: int, events: Sequence[NewEvent]) -> IngestAck:
         """Return once ``events`` are durable. Raises (all `StoreUnavailable`, i.e. 503) `PipelineClosed` when
@@ -349,6 +396,51 @@ class GroupCommitPipeline:
         with self._spool_lock:
             self.spool.advance(batch)
         return True
+
+    # -- orphaned slots ---------------------------------------------------------------------------------
+
+    async def _orphan_loop(self) -> None:
+        """Drain orphaned slots at start and then every ``orphan_scan_seconds`` while running."""
+        while self._accepting:
+            try:
+                await asyncio.to_thread(self._drain_orphans)
+            except Exception:
+                _log.exception("draining orphaned spool slots failed; retrying")
+                self._metrics.db_errors.labels(operation="replay").inc()
+            with contextlib.suppress(TimeoutError):  # stop() sets _accepting False and wakes the waits
+                await asyncio.wait_for(self._stopped.wait(), self._orphan_scan)
+
+    def _drain_orphans(self) -> int:
+        """Claim, replay and release every orphaned slot (stopping at the first the database cannot take);
+        the number of slots drained to empty."""
+        drained = 0
+        for lease in claim_orphans(self._settings.spool_dir):
+            with lease:
+                try:
+                    self._store.ping()
+                except StoreUnavailable:
+                    return drained
+                spool = Spool(lease.directory)
+                spool.open()
+                _log.warning("draining orphaned spool slot %d (%d events in %d batches)",
+                             lease.slot, spool.pending_events, spool.pending_records)
+                try:
+                    done = drain(spool, self._commit_spooled, max_events=self._cap,
+                                 on_committed=self._metrics.spool_replayed.inc, refused=(InvalidInput, NotFound))
+                finally:
+                    spool.close()
+                if not done:
+                    self._metrics.db_errors.labels(operation="replay").inc()
+                    return drained
+                drained += 1
+                self.orphans_drained += 1
+                if not self._accepting:
+                    return drained
+        return drained
+
+    def _commit_spooled(self, records: Sequence[SpoolRecord]) -> None:
+        self._store.ingest_many([(r.project_id, r.events, r.received_at) for r in records])
+        self._committed(len(records), sum(len(r.events) for r in records))
 
     def _replay_each(self, batch: SpoolBatch) -> bool:
         """Replay record by record, setting aside the ones the database refuses for good. Records committed

@@ -3,11 +3,16 @@ request is accepted."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ADMIN_TOKEN_ENV = "RECOUP_ADMIN_TOKEN"
+#: `ServerSettings.to_json` in the environment: how `recoup serve` hands its settings to uvicorn's worker
+#: processes (see `recoup.server.app.create_app_from_env`).
+SETTINGS_ENV = "RECOUP_SERVER_SETTINGS"
 
 
 def _admin_token_from_env() -> str | None:
@@ -37,9 +42,12 @@ class ServerSettings:
     admin_token: str | None = field(default_factory=_admin_token_from_env)
     # The address clients reach the server at, used in printed DSNs.
     public_url: str = "http://127.0.0.1:8000"
+    # Server processes sharing the port (``recoup serve --workers N``). Each has its own rate-limit buckets,
+    # so per-key limits are divided by this (approximate across workers: each allows limit/N per minute).
+    workers: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("max_request_bytes", "max_decompressed_bytes", "max_events_per_batch"):
+        for name in ("max_request_bytes", "max_decompressed_bytes", "max_events_per_batch", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -53,3 +61,23 @@ class ServerSettings:
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"public_url must start with http:// or https://, got {self.public_url!r}")
         object.__setattr__(self, "spool_dir", Path(self.spool_dir))
+
+    def to_json(self) -> str:
+        """Every setting except the admin token (a secret: workers read it from $RECOUP_ADMIN_TOKEN)."""
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "admin_token"}
+        data["spool_dir"] = str(self.spool_dir)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerSettings:
+        """The inverse of `to_json` (validated again); unknown keys are an error, not silently dropped."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("server settings must be a JSON object")
+        known = {f.name for f in fields(cls)} - {"admin_token"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown server settings: {', '.join(unknown)}")
+        if "spool_dir" in data:
+            data["spool_dir"] = Path(data["spool_dir"])
+        return cls(**data)

@@ -21,16 +21,28 @@ Why it is safe at every crash point:
   ``rejected.jsonl`` with the reason, so it cannot block the spool forever and is still kept.
 
 Not thread-safe: the pipeline's single writer is its only user.
+
+Slots (several server processes on one ``spool_dir``, e.g. ``recoup serve --workers N``): each process
+appends only to a spool it owns, its *slot*, claimed with an exclusive ``flock`` on ``spool_dir/slot-<n>.lock``
+held for the process's lifetime (`claim_slot` takes the first free one). Slot 0 is ``spool_dir`` itself, so
+a single process uses exactly the layout of earlier versions (their leftovers are slot 0's, replayed first);
+slot ``n`` >= 1 is ``spool_dir/slot-<n>/``. The kernel drops a lock when its process dies, however it dies,
+so a slot that still holds segments but whose lock can be taken is an orphan (of a worker killed, or of a
+bigger previous worker count): `claim_orphans` hands such slots to a live process, which replays them with
+the same peek/commit/advance steps (`drain`) and then releases them. Lock files are never deleted (deleting
+one while another process opens it would let two processes "hold" the same slot).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +54,9 @@ _log = logging.getLogger(__name__)
 
 SEGMENT_BYTES = 64 * 1024 * 1024
 _SEGMENT = re.compile(r"^segment-(\d{12})\.spool$")
+_SLOT = re.compile(r"^slot-(\d+)(?:\.lock)?$")
+#: Slots tried by `claim_slot` before giving up (far more than any sensible worker count).
+MAX_SLOTS = 1024
 QUARANTINE = "quarantine.bad"
 REJECTED = "rejected.jsonl"
 
@@ -370,3 +385,151 @@ class Spool:
                 if max_events is not None and events >= max_events:
                     break
         return out
+
+
+# -- slots: one spool per process on a shared spool_dir -----------------------------------------------------
+
+
+def slot_directory(spool_dir: Path, slot: int) -> Path:
+    """Where slot ``slot`` keeps its segments: ``spool_dir`` itself for slot 0 (the single-process layout)."""
+    return Path(spool_dir) if slot == 0 else Path(spool_dir) / f"slot-{slot}"
+
+
+def _has_segments(directory: Path) -> bool:
+    try:
+        return any(_SEGMENT.match(entry.name) for entry in directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+class SlotLease:
+    """An exclusive claim on one slot (its lock file open and ``flock``-ed) until `release` or process exit."""
+
+    def __init__(self, spool_dir: Path, slot: int, fd: int) -> None:
+        self.spool_dir = Path(spool_dir)
+        self.slot = slot
+        self.directory = slot_directory(spool_dir, slot)
+        self._fd: int | None = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Give the slot up (closing the lock file drops the lock); idempotent."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> SlotLease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"SlotLease({str(self.directory)!r}, slot={self.slot}, held={self.held})"
+
+
+def _ensure_dir(directory: Path) -> None:
+    if not directory.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        _fsync_dir(directory.parent)
+    if not directory.is_dir():
+        raise SpoolError(f"spool path {directory} is not a directory")
+
+
+def try_claim(spool_dir: Path, slot: int) -> SlotLease | None:
+    """Slot ``slot`` if no live process holds it (its directory created), else None."""
+    spool_dir = Path(spool_dir)
+    try:
+        _ensure_dir(spool_dir)
+        fd = os.open(spool_dir / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise SpoolError(f"cannot lock a spool slot in {spool_dir}: {exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError as exc:
+        os.close(fd)
+        raise SpoolError(f"cannot lock a spool slot in {spool_dir}: {exc}") from exc
+    lease = SlotLease(spool_dir, slot, fd)
+    try:
+        _ensure_dir(lease.directory)
+    except (OSError, SpoolError):
+        lease.release()
+        raise
+    return lease
+
+
+def claim_slot(spool_dir: Path) -> SlotLease:
+    """The first slot no live process holds (0, 1, 2, ...), held until released or the process exits."""
+    for slot in range(MAX_SLOTS):
+        lease = try_claim(spool_dir, slot)
+        if lease is not None:
+            return lease
+    raise SpoolError(f"all {MAX_SLOTS} spool slots in {spool_dir} are held")
+
+
+def known_slots(spool_dir: Path) -> list[int]:
+    """Every slot number present in ``spool_dir`` (a lock file or a directory), always including 0."""
+    found = {0}
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in Path(spool_dir).iterdir():
+            match = _SLOT.match(entry.name)
+            if match:
+                found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def claim_orphans(spool_dir: Path) -> Iterator[SlotLease]:
+    """Claim, one at a time, each slot that holds segments and that no live process holds (an orphan).
+
+    The caller drains and releases each lease before asking for the next; a slot whose owner is alive is
+    skipped (its owner replays it)."""
+    for slot in known_slots(spool_dir):
+        if not _has_segments(slot_directory(spool_dir, slot)):
+            continue
+        lease = try_claim(spool_dir, slot)
+        if lease is None:
+            continue
+        if not _has_segments(lease.directory):  # drained by its last owner just before we got the lock
+            lease.release()
+            continue
+        yield lease
+
+
+#: `drain`'s commit step: store these records (``Store.ingest_many`` shaped); raise `StoreUnavailable` to stop.
+Commit = Callable[[Sequence[SpoolRecord]], None]
+
+
+def drain(spool: Spool, commit: Commit, *, max_events: int, on_committed: Callable[[int], None] | None = None,
+          refused: tuple[type[Exception], ...] = (InvalidInput,)) -> bool:
+    """Replay everything in an opened ``spool`` through ``commit``, oldest first, advancing only past what
+    was committed. A batch ``commit`` refuses with one of ``refused`` is replayed record by record and the
+    refused records are set aside (`Spool.reject`). True once the spool is empty; False when ``commit``
+    raised `StoreUnavailable` (what was not committed stays for the next try)."""
+    while (batch := spool.peek(max_events)) is not None:
+        try:
+            commit(batch.records)
+        except StoreUnavailable:
+            return False
+        except refused:
+            for record in batch.records:
+                try:
+                    commit((record,))
+                except StoreUnavailable:
+                    return False
+                except refused as exc:
+                    spool.reject(record, str(exc))
+                    continue
+                if on_committed is not None:
+                    on_committed(len(record.events))
+            spool.advance(batch)
+            continue
+        if on_committed is not None:
+            on_committed(batch.events)
+        spool.advance(batch)
+    return not spool

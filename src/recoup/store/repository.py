@@ -8,8 +8,12 @@ Why these shapes:
   never counts twice, even when two processes ingest the same batch at once (PostgreSQL makes the second
   insert of a key wait for the first transaction, then skip it). Every ingest takes its locks in the same
   order (groups by fingerprint, then events by id), so concurrent batches queue instead of deadlocking;
-  a deadlock or serialisation failure is retried anyway. Statements are executemany with cached
-  compiled forms and never depend on a join plan, so ingest cost stays flat as the tables grow.
+  a deadlock or serialisation failure is retried anyway. Statements never depend on a join plan, so
+  ingest cost stays flat as the tables grow.
+* The hot path is cheap per event: the events insert is fixed driver-level SQL (on PostgreSQL one
+  statement with one BINARY array per column, and one statement per step for all of a batch's groups; on
+  SQLite multi-row VALUES with values already in stored form), and payloads go in as the JSON text that
+  `NewEvent` made once (``payload_json``), never serialised again. See benchmarks/store_ingest.py.
 * Group counters are maintained at ingest, never recomputed from events, so retention can delete old
   events and the counts stay true.
 * Connection loss surfaces as `StoreUnavailable` (nothing committed; the server spools and retries);
@@ -18,16 +22,16 @@ Why these shapes:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-import json
 import logging
 import re
 import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import (
@@ -182,11 +186,6 @@ class Store:
 
     def _build_statements(self) -> None:
         """The hot upserts, built once per store (their compiled forms are then cached by SQLAlchemy)."""
-        self._insert_events = (
-            self._insert(_EVENTS)
-            .on_conflict_do_nothing(index_elements=["project_id", "event_id"])
-            .returning(_EVENTS.c.event_id)
-        )
         self._insert_groups = self._insert(_GROUPS).on_conflict_do_nothing(index_elements=["project_id", "fingerprint"])
         created = bindparam("created", type_=Boolean())
         self._count_groups = (
@@ -523,30 +522,10 @@ class Store:
                 raise NotFound(f"project {project_id} does not exist")
             conn = session.connection()
             groups, created = self._lock_groups(conn, project_id, list(unique.values()))
-            now = received_at or utcnow()
-            rows = [
-                {
-                    "project_id": project_id,
-                    "event_id": e.event_id,
-                    "kind": e.kind.value,
-                    "level": e.level.value,
-                    "received_at": now,
-                    "occurred_at": e.occurred_at,
-                    "group_id": groups[e.fingerprint] if e.fingerprint else None,
-                    "category": e.category,
-                    "fingerprint": e.fingerprint,
-                    "message": e.message,
-                    "exception_type": e.exception_type,
-                    "payload": e.payload,
-                }
-                for e in sorted(unique.values(), key=lambda e: e.event_id)
-            ]
             # RETURNING tells which rows went in; duplicates return nothing.
-            if self.dialect == "postgresql":
-                inserted = set(conn.execute(_PG_INSERT_EVENTS, _pg_event_arrays(rows)).scalars())
-            else:
-                # executemany: SQLAlchemy's "insertmanyvalues" sends a few multi-row INSERTs, compiled once.
-                inserted = set(conn.execute(self._insert_events, rows).scalars())
+            inserted = self._insert_event_rows(
+                conn, project_id, received_at or utcnow(), sorted(unique.values(), key=_event_id), groups
+            )
             new_groups = self._add_to_groups(
                 conn, groups, created, [unique[i] for i in inserted if unique[i].fingerprint]
             )
@@ -559,6 +538,56 @@ class Store:
 
         return self._transaction(work)
 
+    def _insert_event_rows(
+        self,
+        conn: Connection,
+        project_id: int,
+        received_at: datetime,
+        events: Sequence[NewEvent],
+        groups: dict[str, int],
+    ) -> set[str]:
+        """Insert ``events`` (distinct ids, sorted by id: the lock order) with ``ON CONFLICT DO NOTHING``;
+        returns the ids that went in. The statements are fixed driver-level SQL: no per-call compilation, no
+        per-row parameter dicts or bind processing, and each payload goes in as the JSON text `NewEvent`
+        already made (``payload_json``) instead of being serialised again."""
+        if self.dialect == "postgresql":
+            params = {
+                "project_id": project_id,
+                "received_at": received_at,
+                "event_id": [e.event_id for e in events],
+                "kind": [e.kind.value for e in events],
+                "level": [e.level.value for e in events],
+                "occurred_at": [e.occurred_at for e in events],
+                "group_id": [groups[e.fingerprint] if e.fingerprint else None for e in events],
+                "category": [e.category for e in events],
+                "fingerprint": [e.fingerprint for e in events],
+                "message": [e.message for e in events],
+                "exception_type": [e.exception_type for e in events],
+                "payload": [e.payload_json for e in events],
+            }
+            return set(conn.exec_driver_sql(_PG_INSERT_EVENTS, params).scalars())
+        received = _sqlite_time(received_at)
+        inserted: set[str] = set()
+        for chunk in _chunks(events, _SQLITE_ROWS):
+            flat: list[Any] = []
+            for e in chunk:
+                flat += (
+                    project_id,
+                    e.event_id,
+                    e.kind.value,
+                    e.level.value,
+                    received,
+                    _sqlite_time(e.occurred_at),
+                    groups[e.fingerprint] if e.fingerprint else None,
+                    e.category,
+                    e.fingerprint,
+                    e.message,
+                    e.exception_type,
+                    e.payload_json,
+                )
+            inserted.update(conn.exec_driver_sql(_sqlite_insert_events(len(chunk)), tuple(flat)).scalars())
+        return inserted
+
     def _lock_groups(
         self, conn: Connection, project_id: int, batch: Sequence[NewEvent]
     ) -> tuple[dict[str, int], set[str]]:
@@ -569,12 +598,35 @@ class Store:
         then event ids sorted), so concurrent batches queue instead of deadlocking, and lets each event
         row be written with its group id at once instead of being updated afterwards."""
         first: dict[str, NewEvent] = {}
-        for e in sorted(batch, key=lambda e: (e.occurred_at, e.event_id)):
-            if e.fingerprint:
-                first.setdefault(e.fingerprint, e)
+        for e in sorted(batch, key=_time_and_id):
+            if e.fingerprint and e.fingerprint not in first:
+                first[e.fingerprint] = e
         if not first:
             return {}, set()
         fingerprints = sorted(first)
+        groups: dict[str, int] = {}
+        created: set[str] = set()
+        if self.dialect == "postgresql":
+            # One statement per step whatever the number of fingerprints; the insert takes the rows in the
+            # order of the (Python-sorted) arrays, as the former one-row-per-fingerprint executemany did.
+            conn.exec_driver_sql(
+                _PG_INSERT_GROUPS,
+                {
+                    "project_id": project_id,
+                    "fingerprint": fingerprints,
+                    "title": [first[fp].group_title() for fp in fingerprints],
+                    "category": [first[fp].category for fp in fingerprints],
+                    "seen": [first[fp].occurred_at for fp in fingerprints],
+                },
+            )
+            locked: Any = conn.exec_driver_sql(
+                _PG_LOCK_GROUPS, {"project_id": project_id, "fingerprint": fingerprints}
+            )
+            for gid, fp, count in locked:
+                groups[fp] = gid
+                if count == 0:
+                    created.add(fp)
+            return groups, created
         conn.execute(
             self._insert_groups,
             [
@@ -592,8 +644,6 @@ class Store:
                 for fp in fingerprints
             ],
         )
-        groups: dict[str, int] = {}
-        created: set[str] = set()
         for chunk in _chunks(fingerprints):
             locked = conn.execute(
                 select(_GROUPS.c.id, _GROUPS.c.fingerprint, _GROUPS.c.count)
@@ -617,23 +667,43 @@ class Store:
         last_seen: dict[str, datetime] = {}
         for e in new_events:
             fp = e.fingerprint or ""
-            counts[fp] = counts.get(fp, 0) + 1
-            first_seen[fp] = min(first_seen.get(fp, e.occurred_at), e.occurred_at)
-            last_seen[fp] = max(last_seen.get(fp, e.occurred_at), e.occurred_at)
+            at = e.occurred_at
+            if fp in counts:
+                counts[fp] += 1
+                if at < first_seen[fp]:
+                    first_seen[fp] = at
+                if at > last_seen[fp]:
+                    last_seen[fp] = at
+            else:
+                counts[fp] = 1
+                first_seen[fp] = last_seen[fp] = at
         if counts:
-            conn.execute(
-                self._count_groups,
-                [
+            ordered = sorted(counts)
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(
+                    _PG_COUNT_GROUPS,
                     {
-                        "gid": groups[fp],
-                        "n": counts[fp],
-                        "first": first_seen[fp],
-                        "last": last_seen[fp],
-                        "created": fp in created,
-                    }
-                    for fp in sorted(counts)
-                ],
-            )
+                        "gid": [groups[fp] for fp in ordered],
+                        "n": [counts[fp] for fp in ordered],
+                        "first": [first_seen[fp] for fp in ordered],
+                        "last": [last_seen[fp] for fp in ordered],
+                        "created": [fp in created for fp in ordered],
+                    },
+                )
+            else:
+                conn.execute(
+                    self._count_groups,
+                    [
+                        {
+                            "gid": groups[fp],
+                            "n": counts[fp],
+                            "first": first_seen[fp],
+                            "last": last_seen[fp],
+                            "created": fp in created,
+                        }
+                        for fp in ordered
+                    ],
+                )
         empty = sorted(groups[fp] for fp in created if fp not in counts)
         if empty:
             conn.execute(delete(_GROUPS).where(_GROUPS.c.id.in_(empty)))
@@ -674,31 +744,12 @@ class Store:
                 if session.get(ProjectRow, project_id) is None:
                     raise NotFound(f"project {project_id} does not exist")
                 groups, created = self._lock_groups(conn, project_id, [e for e, _ in unique.values()])
-                by_time: dict[datetime, list[dict[str, Any]]] = {}
+                by_time: dict[datetime, list[NewEvent]] = {}
                 for e, b in sorted(unique.values(), key=lambda pair: pair[0].event_id):
-                    at = batches[b][2] or now
-                    by_time.setdefault(at, []).append(
-                        {
-                            "project_id": project_id,
-                            "event_id": e.event_id,
-                            "kind": e.kind.value,
-                            "level": e.level.value,
-                            "received_at": at,
-                            "occurred_at": e.occurred_at,
-                            "group_id": groups[e.fingerprint] if e.fingerprint else None,
-                            "category": e.category,
-                            "fingerprint": e.fingerprint,
-                            "message": e.message,
-                            "exception_type": e.exception_type,
-                            "payload": e.payload,
-                        }
-                    )
+                    by_time.setdefault(batches[b][2] or now, []).append(e)
                 went_in: set[str] = set()
-                for rows in by_time.values():
-                    if self.dialect == "postgresql":
-                        went_in.update(conn.execute(_PG_INSERT_EVENTS, _pg_event_arrays(rows)).scalars())
-                    else:
-                        went_in.update(conn.execute(self._insert_events, rows).scalars())
+                for at, rows in by_time.items():
+                    went_in.update(self._insert_event_rows(conn, project_id, at, rows, groups))
                 new_groups = self._add_to_groups(
                     conn, groups, created, [unique[i][0] for i in went_in if unique[i][0].fingerprint]
                 )
@@ -953,7 +1004,9 @@ class Store:
 
 #: PostgreSQL batch insert: one statement of fixed text whatever the batch size, so psycopg parses and
 #: prepares it once, and the rows travel as one array per column (several times faster than multi-row
-#: VALUES, whose text grows with the batch and is re-parsed on every call).
+#: VALUES, whose text grows with the batch and is re-parsed on every call). Driver-level SQL with psycopg's
+#: ``%(name)b`` placeholders: the arrays go in BINARY format. In text format psycopg quotes and escapes every
+#: element in Python (regular expressions over each payload), which cost more than everything else in ingest.
 _PG_EVENT_ARRAYS = {
     "event_id": "text[]",
     "kind": "text[]",
@@ -966,25 +1019,74 @@ _PG_EVENT_ARRAYS = {
     "exception_type": "text[]",
     "payload": "text[]",
 }
-_PG_INSERT_EVENTS = sql_text(
+_PG_INSERT_EVENTS = (
     "INSERT INTO events (project_id, received_at, "
     + ", ".join(_PG_EVENT_ARRAYS)
-    + ") SELECT CAST(:project_id AS bigint), CAST(:received_at AS timestamptz), "
-    + ", ".join(f"u.{name}" if name != "payload" else "u.payload::jsonb" for name in _PG_EVENT_ARRAYS)
+    + ") SELECT CAST(%(project_id)b AS bigint), CAST(%(received_at)b AS timestamptz), "
+    + ", ".join(f"u.{name}" if name != "payload" else "CAST(u.payload AS jsonb)" for name in _PG_EVENT_ARRAYS)
     + " FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _PG_EVENT_ARRAYS.items())
+    + ", ".join(f"CAST(%({name})b AS {kind})" for name, kind in _PG_EVENT_ARRAYS.items())
     + ") AS u("
     + ", ".join(_PG_EVENT_ARRAYS)
     + ") ORDER BY u.event_id ON CONFLICT (project_id, event_id) DO NOTHING RETURNING event_id"
 )
+#: The batch's groups, created in the order of the arrays (sorted by fingerprint in Python); ``count`` 0
+#: marks a group created by this transaction (committed groups always count >= 1).
+_PG_INSERT_GROUPS = (
+    "INSERT INTO error_groups (project_id, fingerprint, title, category, status, count, first_seen, last_seen) "
+    f"SELECT CAST(%(project_id)b AS bigint), u.fingerprint, u.title, u.category, '{GroupStatus.UNRESOLVED.value}', "
+    "0, u.seen, u.seen FROM unnest(CAST(%(fingerprint)b AS text[]), CAST(%(title)b AS text[]), "
+    "CAST(%(category)b AS text[]), CAST(%(seen)b AS timestamptz[])) WITH ORDINALITY AS u(fingerprint, title, "
+    "category, seen, n) ORDER BY u.n ON CONFLICT (project_id, fingerprint) DO NOTHING"
+)
+_PG_LOCK_GROUPS = (
+    "SELECT id, fingerprint, count FROM error_groups WHERE project_id = CAST(%(project_id)b AS bigint) "
+    "AND fingerprint = ANY(CAST(%(fingerprint)b AS text[])) ORDER BY fingerprint FOR UPDATE"
+)
+#: The counters of every group of the batch in one statement (their rows are locked already). A resolved
+#: group that receives a new event has regressed: it is reopened.
+_PG_COUNT_GROUPS = (
+    "UPDATE error_groups AS g SET count = g.count + u.n, "
+    "first_seen = CASE WHEN u.created THEN u.first ELSE LEAST(g.first_seen, u.first) END, "
+    "last_seen = CASE WHEN u.created THEN u.last ELSE GREATEST(g.last_seen, u.last) END, "
+    f"status = COALESCE(NULLIF(g.status, '{GroupStatus.RESOLVED.value}'), '{GroupStatus.UNRESOLVED.value}') "
+    "FROM unnest(CAST(%(gid)b AS bigint[]), CAST(%(n)b AS bigint[]), CAST(%(first)b AS timestamptz[]), "
+    "CAST(%(last)b AS timestamptz[]), CAST(%(created)b AS boolean[])) AS u(gid, n, first, last, created) "
+    "WHERE g.id = u.gid"
+)
+
+#: SQLite batch insert: multi-row VALUES of at most this many rows (x 12 parameters, well under SQLite's
+#: bound-variable limit), executed through the driver with values already in their stored form.
+_SQLITE_ROWS = 500
+_SQLITE_EVENT_COLUMNS = (
+    "project_id, event_id, kind, level, received_at, occurred_at, group_id, category, fingerprint, message, "
+    "exception_type, payload"
+)
 
 
-def _pg_event_arrays(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _PG_EVENT_ARRAYS}
-    params["payload"] = [json.dumps(row["payload"]) for row in rows]
-    params["project_id"] = rows[0]["project_id"]
-    params["received_at"] = rows[0]["received_at"]
-    return params
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_events(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO events ({_SQLITE_EVENT_COLUMNS}) VALUES {values} "
+        "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING event_id"
+    )
+
+
+def _sqlite_time(value: datetime) -> str:
+    """An aware datetime as `UTCDateTime` stores it on SQLite: naive UTC in SQLAlchemy's DATETIME text form
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, microseconds always written)."""
+    if value.tzinfo is UTC:  # NewEvent's times are UTC already: drop the "+00:00" rather than convert
+        return value.isoformat(" ", "microseconds")[:-6]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _event_id(event: NewEvent) -> str:
+    return event.event_id
+
+
+def _time_and_id(event: NewEvent) -> tuple[datetime, str]:
+    return event.occurred_at, event.event_id
 
 
 def _duplicates(events: Sequence[NewEvent], inserted: set[str]) -> tuple[str, ...]:
