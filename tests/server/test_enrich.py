@@ -108,3 +108,62 @@ def test_telemetry_frames_count_the_library_way() -> None:
         {"filename": "/usr/lib/python3.11/socket.py", "lineno": 800, "function": "create_connection", "line": None},
     ]
     assert in_app_frames({"frames": frames}) == (("checkout", "pay"),)
+
+
+def test_one_503_is_one_group_whatever_the_charge_id() -> None:
+    """The regression: masking digit runs before the fingerprint's own masks cut urls short at an ``<id>``,
+    so one error became ~40 groups; the ``int()`` input value made 147."""
+    import random
+
+    from recoup.errors.fingerprint import fingerprint
+
+    rng = random.Random(3)
+
+    def hex_id(n: int) -> str:
+        return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+    for template, id_length in (
+        ("Server error '503 Service Unavailable' for url 'https://api.example.com/v1/charges/ch_{}'", 16),
+        ("invalid literal for int() with base 10: '{}'", 6),
+    ):
+        events = [enrich(error(template.format(hex_id(id_length)), "httpx.HTTPStatusError")) for _ in range(200)]
+        assert len({e.fingerprint for e in events}) == 1
+        assert len({e.category for e in events}) == 1
+        # the server's fingerprint is the library's
+        assert events[0].fingerprint == fingerprint("httpx.HTTPStatusError", events[0].message)
+
+
+def test_category_masks_keep_what_decides_the_category() -> None:
+    assert mask_unique("invalid literal for int() with base 10: 'a3f9c2'") \
+        == "invalid literal for int() with base 10: <id>"
+    assert mask_unique("charge ch_03fa2e9be8137221 declined") == "charge ch_<id> declined"
+    assert mask_unique('server at "10.0.0.5", port 5432 failed') == 'server at "<id>", port 5432 failed'
+    assert mask_unique("Expecting value: line 1 column 10 (char 26); process 4711 (bob@example.com)") \
+        == "Expecting value: line 1 column <id> (char <id>); process <id> (<id>)"
+    assert mask_unique("got 503 from http://127.0.0.1:8080/status/503") == "got 503 from http://<id>:8080/status/503"
+    for status, category in (("503 Service Unavailable", "service"), ("429 Too Many Requests", "resource")):
+        message = f"Server error '{status}' for url 'https://api.example.com/v1/charges/ch_03fa2e9be8137221'"
+        assert enrich(error(message, "httpx.HTTPStatusError")).category == category
+
+
+def test_telemetry_frames_are_read_the_same_from_the_cache() -> None:
+    frames = [{"filename": name, "lineno": 1, "function": "f", "line": None}
+              for name in ("/srv/app/orders.py", "C:\\app\\pay.py", "/usr/lib/python3.11/ssl.py", "noext",
+                           "/srv/app/node_modules/x.js")]
+    for _ in range(2):  # cold, then cached
+        assert in_app_frames({"frames": frames}) == (("orders", "f"), ("pay", "f"), ("noext", "f"))
+
+
+def test_masking_never_changes_the_category_on_the_corpus() -> None:
+    """Every real error text of tests/corpus classifies the same masked (the cache key) as raw."""
+    import json
+    from pathlib import Path
+
+    from recoup.errors.classifier import classify
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    texts = [json.loads(line)["text"] for split in ("dev", "heldout")
+             for line in (corpus / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 1000
+    changed = [t for t in texts if classify(mask_unique(t)).category != classify(t).category]
+    assert changed == []

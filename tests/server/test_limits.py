@@ -165,6 +165,11 @@ def test_malformed_bodies_are_400_naming_the_field(small: LiveServer, content: b
         (_event(confidence="high"), "events[1].confidence", "must be a number or null"),
         ({k: v for k, v in _event().items() if k != "exception_type"}, "events[1].exception_type", "required"),
         ("an event", "events[1]", "must be an object"),
+        (_event(message="a\x00b"), "events[1].message", "NUL"),
+        (_event(tags={"a": "\x00"}), "events[1]", "NUL"),
+        (_event(outcome_of_a_later_version="\x00"), "events[1]", "NUL"),  # unknown keys are stored, so checked
+        (_event(frames=[{"filename": "a.py", "lineno": 2**70, "function": "f", "line": None}]), "events[1].frames",
+         "lineno: integer"),
     ],
 )
 def test_invalid_events_are_400_naming_index_and_field(
@@ -175,6 +180,19 @@ def test_invalid_events_are_400_naming_index_and_field(
     assert payload["field"] == field
     assert words in payload["detail"]
     assert small.store.count_events(small.project.id) == before  # the valid first event was not stored either
+
+
+def test_deep_nesting_is_400(small: LiveServer) -> None:
+    def nested(depth: int) -> bytes:
+        return b"[" * depth + b"]" * depth
+
+    event = json.dumps(_event()).encode()
+    for depth, field in ((300, "events[1]"), (2_000, "body")):  # past what is stored / what is decoded
+        body = b'{"events": [' + event + b"," + event[:-1] + b', "later": ' + nested(depth) + b"}]}"
+        payload = _refusal(_post(small, content=body, **{"Content-Type": "application/json"}), 400)
+        assert payload["field"] == field
+    body = b'{"events": [' + event[:-1] + b', "later": ' + nested(100) + b"}]}"
+    assert _post(small, content=body, **{"Content-Type": "application/json"}).status_code == 200
 
 
 # -- rate limits --------------------------------------------------------------------------------------

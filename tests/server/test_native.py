@@ -7,6 +7,8 @@ import gzip
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import MISSING, fields
+from typing import Any
 
 import httpx
 import pytest
@@ -136,3 +138,115 @@ def test_ingest_metrics_are_recorded(server: LiveServer) -> None:
     assert 'recoup_ingest_requests_total{source="native",status="400"} 1.0' in text
     assert 'recoup_ingest_dropped_events_total{reason="invalid"} 1.0' in text
     assert 'recoup_ingest_request_seconds_count{source="native"} 2.0' in text
+
+
+# -- the route's parser against the telemetry round trip --------------------------------------------------
+
+
+def _library_events() -> list[TelemetryEvent]:
+    from recoup.errors.taxonomy import Category
+    from recoup.telemetry.events import BreakerTransitionEvent, CheckpointEvent, Frame, Outcome, RecoveryAttemptEvent
+
+    frames = (Frame("/srv/app/orders.py", 12, "place", "charge()"), Frame("/usr/lib/python3.11/ssl.py", 9, "read"))
+    return [
+        _error(),
+        ErrorEvent(exception_type="OSError", message="disk full\x01 ünïcode \u2028 line", category=Category.RESOURCE,
+                   transient=False, confidence=0.75, classification_reason="errno", frames=frames,
+                   tags={"env": "prod"}, service="s", operation="o"),
+        ErrorEvent(exception_type="", message="x" * 70_000),
+        RecoveryAttemptEvent(operation="fetch", strategy="retry", attempt=2, delay=0.5, error_type="TimeoutError"),
+        RecoveryOutcomeEvent(operation="fetch", strategy="retry", outcome=Outcome.GAVE_UP, attempts=3,
+                             time_to_recover=None, rto_met=False, category=Category.NETWORK),
+        RecoveryOutcomeEvent(operation="fetch", strategy="retry", outcome=Outcome.DEGRADED),
+        BreakerTransitionEvent(breaker="db", from_state="closed", to_state="open", reason="5 failures"),
+        BreakerTransitionEvent(breaker="db", from_state="open", to_state="half_open"),
+        CheckpointEvent(workflow="orders", run_id="r1", step="charge", status="failed"),
+        CheckpointEvent(workflow="orders", run_id="r1", step="charge", status="saved"),
+    ]
+
+
+def _variants(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What other producers may send for the same event: defaults left out, ints for floats, unknown keys."""
+    from recoup.telemetry.events import EVENT_TYPES
+
+    required = {f.name for f in fields(EVENT_TYPES[data["type"]])
+                if f.default is MISSING and f.default_factory is MISSING}
+    sparse = {k: v for k, v in data.items() if k in required or k in ("type", "id", "timestamp")}
+    out = [data, sparse, {**data, "added_in_a_later_version": {"nested": [1, 2.5, None]}}]
+    out.append({**data, "tags": {"retries": 3, "ok": True}})
+    out.extend({**data, name: 2} for name in ("confidence", "delay", "time_to_recover") if name in data)
+    if data.get("frames"):
+        out.append({**data, "frames": [{**frame, "column": 4} for frame in data["frames"]]})
+    return out
+
+
+def test_parsed_events_match_the_telemetry_round_trip() -> None:
+    """The fast parser makes the rows `new_event_from_telemetry` makes, with the wire dict as the payload."""
+    import orjson
+
+    from recoup.server.routes.native import parse_event, parse_event_exactly
+    from recoup.store import NewEvent
+    from recoup.telemetry.events import event_from_dict
+
+    for event in _library_events():
+        sent = event.to_dict()
+        fast = parse_event(sent, "e")
+        assert fast.payload == sent  # exactly what the library sent
+        for data in _variants(sent):
+            fast, exact = parse_event(data, "e"), parse_event_exactly(data, "e")
+            for name in NewEvent.__slots__:
+                if name not in ("payload", "payload_json"):
+                    assert getattr(fast, name) == getattr(exact, name), (name, data)
+            assert orjson.loads(fast.payload_json or "") == fast.payload
+            assert event_from_dict(fast.payload) == event_from_dict(data) == event_from_dict(exact.payload)
+            assert {k: v for k, v in fast.payload.items() if k != "tags"} == \
+                {k: v for k, v in data.items() if k != "tags"}  # nothing added or lost, unknown keys kept
+
+
+def test_parser_refuses_what_the_telemetry_round_trip_refuses() -> None:
+    from recoup.server.routes.native import parse_event, parse_event_exactly
+    from recoup.store import InvalidInput
+
+    good = _error().to_dict()
+    outcome = RecoveryOutcomeEvent(operation="f", strategy="retry", outcome="gave_up").to_dict()  # type: ignore[arg-type]
+    bad: list[tuple[Any, str]] = [
+        ("x", "e"), ({**good, "type": 3}, "e.type"), ({**good, "schema": 0}, "e.schema"),
+        ({**good, "schema": 2}, "e.schema"), ({**good, "schema": True}, "e.schema"),
+        ({**good, "message": None}, "e.message"), ({**good, "message": "a\x00b"}, "e.message"),
+        ({**good, "tags": {"a": "b\x00"}}, "e"),
+        ({**good, "timestamp": 1e20}, "e.timestamp"), ({**good, "timestamp": False}, "e.timestamp"),
+        ({**good, "id": " a"}, "e.id"), ({**good, "id": "x" * 65}, "e.id"),
+        ({**good, "category": "bogus"}, "e.category"),
+        ({**good, "category": 1}, "e.category"), ({**good, "transient": 1}, "e.transient"),
+        ({**good, "frames": [{"filename": "a", "lineno": True, "function": "f"}]}, "e.frames"),
+        ({**good, "frames": {"filename": "a"}}, "e.frames"), ({**good, "tags": []}, "e.tags"),
+        ({**outcome, "outcome": "won"}, "e.outcome"), ({**outcome, "attempts": 1.0}, "e.attempts"),
+        ({**outcome, "error_type": ""}, "e.exception_type"),
+    ]
+    for data, field in bad:
+        for parse in (parse_event, parse_event_exactly):
+            with pytest.raises(InvalidInput) as refused:
+                parse(data, "e")
+            assert refused.value.field == field, (parse.__name__, data, refused.value)
+    # Keys the event does not know are stored too now (the round trip dropped them), so they are checked as well.
+    deep: Any = "x"
+    for _ in range(300):  # deeper than orjson writes: refused, never stored half
+        deep = [deep]
+    for extra in (["\x00"], {"k\x00": 1}, deep):
+        with pytest.raises(InvalidInput) as refused:
+            parse_event({**good, "extra": extra}, "e")
+        assert refused.value.field == "e"
+
+
+def test_stored_payload_is_what_the_library_sent(server: LiveServer) -> None:
+    from recoup.telemetry.events import event_from_dict
+
+    events = _library_events()
+    answer = httpx.post(f"{server.url}/api/v1/events", content=encode_batch(events),
+                        headers={**server.ingest_headers, "Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    for event in events:
+        stored = server.store.get_event(server.project.id, event.id)
+        assert stored is not None
+        assert dict(stored.payload) == event.to_dict()
+        assert event_from_dict(stored.payload) == event

@@ -12,7 +12,10 @@ import pytest
 from recoup.server.sentry.auth import key_from_dsn, key_from_request, parse_auth_header
 from recoup.server.sentry.envelope import EnvelopeError, parse_envelope, serialize_envelope
 from recoup.server.sentry.event import (
+    KEPT_TEXT_CHARS,
+    MAX_KEPT_BREADCRUMBS,
     MAX_KEPT_EVENT_BYTES,
+    MAX_KEPT_EXTRA_BYTES,
     decode_event,
     normalise_event_id,
     parse_timestamp,
@@ -396,20 +399,86 @@ def test_lone_surrogates_and_huge_numbers_do_not_make_an_event_unstorable() -> N
     event.message.encode("utf-8")  # storable as UTF-8 (PostgreSQL)
 
 
-def test_large_events_are_kept_trimmed() -> None:
-    big = _exception_event(breadcrumbs={"values": [{"message": "x" * 1000}] * 100}, modules={"m": "1"})
+def test_the_stored_text_is_the_payload_whichever_decoder_read_the_event() -> None:
+    plain = _convert(_exception_event())  # orjson reads it and writes the text
+    assert plain.payload_json is not None and json.loads(plain.payload_json) == plain.payload
+    # NaN makes the standard library read it; an integer past 64 bits then makes the standard library write it.
+    raw = b'{"message":"m","extra":{"a":NaN},"contexts":{"x":{"n":123456789012345678901234567890}}}'
+    event = to_new_event(decode_event(raw), received_at=NOW, size=len(raw))
+    assert event.payload["sentry"]["contexts"] == {"x": {"n": 123456789012345678901234567890}}
+    assert event.payload["sentry"]["extra"] == {"a": None}
+    assert json.loads(event.payload_json or "") == event.payload
+
+
+def test_the_kept_copy_is_trimmed_to_what_analysis_reads() -> None:
+    frame = {**_frame("shop.views", "checkout", 55), "colno": 4, "abs_path": "/srv/shop/views.py",
+             "context_line": "    charge(order)", "pre_context": ["x"] * 5, "post_context": ["y"] * 5,
+             "vars": {"order": "<Order 1234>", "blob": "z" * 5000}}
+    big = _exception_event(
+        breadcrumbs={"values": [{"message": "x" * 1000, "category": "http", "level": "info",
+                                 "data": {"url": "https://psp.example/charge", "status_code": 502, "body": {"a": 1}}}]
+                     * 100},
+        modules={f"pkg{i}": "1.0" for i in range(300)},
+        debug_meta={"images": []},
+        contexts={"os": {"name": "Linux", "version": "6.1"}, "trace": {"trace_id": "ab" * 16, "span_id": "cd" * 8},
+                  "runtime": {"name": "CPython", "version": "3.11.7", "huge": {"nested": True}}},
+        user={"id": "42", "email": "someone@example.com", "ip_address": "10.0.0.1"},
+        request={"url": "https://shop.example/checkout", "method": "POST", "headers": {"Cookie": "secret"},
+                 "data": "p" * 10_000},
+        extra={"small": 1, "nested": {"ok": [1, 2]}},
+        logentry={"message": "checkout %s failed", "formatted": "checkout 1234 failed", "params": ["1234"]},
+        fingerprint=["{{ default }}", "checkout"],
+    )
+    big["exception"]["values"][1]["stacktrace"]["frames"].append(frame)
+    big["exception"]["values"][1]["mechanism"]["data"] = {"x": "y" * 1000}
     event = _convert(big)
     kept = event.payload["sentry"]
-    assert "breadcrumbs" not in kept and "modules" not in kept
-    assert kept["_recoup_trimmed"] == ["breadcrumbs", "modules"]
-    assert "vars" not in kept["exception"]["values"][1]["stacktrace"]["frames"][0]
-    assert kept["exception"]["values"][1]["type"] == "CheckoutFailed"
-    assert len(json.dumps(event.payload)) < 2 * MAX_KEPT_EVENT_BYTES
+    assert kept["_recoup_trimmed"] == ["debug_meta", "modules"]
+    assert kept["event_id"] == EVENT_ID and kept["release"] == "shop@1.2.3" and kept["level"] == "error"
+    assert "tags" not in kept and "sdk" not in kept  # kept normalised in payload["tags"] / payload["sdk"]
+    reported = kept["exception"]["values"][1]
+    assert reported["type"] == "CheckoutFailed" and reported["module"] == "shop.errors"
+    assert reported["mechanism"] == {"type": "generic", "handled": True}
+    assert reported["stacktrace"]["frames"][-1] == {
+        "module": "shop.views", "function": "checkout", "filename": "shop/views.py", "lineno": 55, "colno": 4,
+        "in_app": True, "context_line": "    charge(order)",
+    }
+    assert kept["exception"]["values"][0]["type"] == "KeyError"
+    assert kept["logentry"] == {"message": "checkout %s failed", "formatted": "checkout 1234 failed"}
+    assert kept["contexts"] == {"os": {"name": "Linux", "version": "6.1"},
+                                "trace": {"trace_id": "ab" * 16, "span_id": "cd" * 8},
+                                "runtime": {"name": "CPython", "version": "3.11.7"}}
+    assert kept["user"] == {"id": "42"}
+    assert kept["request"] == {"url": "https://shop.example/checkout", "method": "POST"}
+    crumbs = kept["breadcrumbs"]["values"]
+    assert len(crumbs) == MAX_KEPT_BREADCRUMBS
+    assert crumbs[-1] == {"message": "x" * KEPT_TEXT_CHARS, "category": "http", "level": "info",
+                          "data": {"url": "https://psp.example/charge", "status_code": 502}}
+    assert kept["extra"] == {"small": 1, "nested": {"ok": [1, 2]}}
+    assert kept["fingerprint"] == ["{{ default }}", "checkout"]
+    assert len(event.payload_json or "") < 12_000
+    assert json.loads(event.payload_json or "") == event.payload
 
-    huge = _exception_event(contexts={"a": "b"}, user={"blob": "y" * (2 * MAX_KEPT_EVENT_BYTES)})
-    kept = _convert(huge).payload["sentry"]
-    assert "user" not in kept and kept["event_id"] == EVENT_ID
-    assert kept["_recoup_trimmed"] == "event too large; only its scalar fields are kept"
+    too_much = _exception_event(extra={"blob": "e" * (2 * MAX_KEPT_EXTRA_BYTES)})
+    kept = _convert(too_much).payload["sentry"]
+    assert "extra" not in kept and kept["_recoup_trimmed"] == ["extra"]
+
+
+def test_the_kept_copy_is_bounded() -> None:
+    frames = [_frame("m" * 300, "f" * 300, n) for n in range(200)]
+    values = [{"type": "E", "value": "v" * 5000, "mechanism": {"type": "chained"}, "stacktrace": {"frames": frames}}
+              for _ in range(20)]
+    huge = _exception_event(exception={"values": values}, user={"id": "1", "blob": "y" * 200_000})
+    event = _convert(huge)
+    kept = event.payload["sentry"]
+    assert len(json.dumps(kept)) <= MAX_KEPT_EVENT_BYTES
+    assert kept["event_id"] == EVENT_ID
+    assert kept["_recoup_trimmed"].startswith("event too large")
+    assert len(kept["exception"]["values"]) == 5
+    assert kept["exception"]["values"][-1]["value"] == "v" * 2048
+    assert "stacktrace" not in kept["exception"]["values"][-1] and "user" not in kept
+    assert len(event.payload["frames"]) == 100  # the reported exception's frames are kept in the payload
+    assert json.loads(event.payload_json or "") == event.payload
 
 
 def test_long_messages_and_types_are_clipped_not_refused() -> None:

@@ -12,7 +12,26 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
+#: Messages that quote the offending *input* (a value, never a name of the code): the quoted value is masked
+#: whatever it looks like, so ``invalid literal for int() with base 10: 'a3f9c2'`` is one error for every
+#: input. Quoted names elsewhere (``KeyError: 'user_id'``, ``No module named 'boto3'``) are left alone: they
+#: tell errors apart.
+QUOTED_VALUE_CONTEXTS = (
+    r"invalid literal for \w+\(\)(?: with base \d+)?: ",  # Python int(), float()
+    r"could not convert string to \w+: ",  # Python float()
+    r"time data ",  # Python datetime.strptime: time data '...' does not match format '...'
+    r"Invalid isoformat string: ",  # Python date/datetime.fromisoformat
+    r"invalid input (?:syntax|value) for (?:type |enum )?[\w ]+?: ",  # PostgreSQL
+    r"For input string: ",  # Java NumberFormatException
+    r"strconv\.\w+: parsing ",  # Go: strconv.Atoi: parsing "x": invalid syntax
+)
+_QUOTED_VALUE = (r"((?:" + "|".join(QUOTED_VALUE_CONTEXTS) + r"))(?:'[^'\n]*'|\"[^\"\n]*\")", r"\1<val>")
+
+# Every pattern treats the ASCII digits 1-9 alike (classes only, no literal 1-9; the one literal digit is the
+# 0 of ``0x``), and every digit left after the masks becomes <n>: so replacing each of 1-9 by 1 never changes
+# what `normalise` returns. `digits_key` relies on it (tests/errors checks it); keep it so when adding masks.
 _MASKS: tuple[tuple[str, str], ...] = (
+    _QUOTED_VALUE,
     (r"\b[a-zA-Z][\w+.-]*://[^\s'\"<>)\]]+", "<url>"),
     (r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", "<email>"),
     (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<uuid>"),
@@ -23,7 +42,8 @@ _MASKS: tuple[tuple[str, str], ...] = (
     (r"(?<![\w.])(?:[A-Za-z]:)?(?:[/\\][\w.@+~-]+){2,}[/\\]?|(?<![\w/])/[\w.@+~-]+[/\\]?(?=['\":\s,)]|$)",
      "<path>"),
     (r"\b0x[0-9a-fA-F]+\b", "<hex>"),
-    (r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{7,}\b", "<hex>"),
+    # ids glued to a prefix count too (``ch_03fa2e9be8137221``): only letters and digits end a run
+    (r"(?<![^\W_])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{7,}(?![^\W_])", "<hex>"),
     (r"(?<=[:=])\d+\b|\bport \d+\b", "<port>"),
     (r"\d+(?:\.\d+)?", "<n>"),
     (r"\s+", " "),
@@ -33,6 +53,15 @@ _MASKS: tuple[tuple[str, str], ...] = (
 @cache
 def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(p), repl) for p, repl in _MASKS)
+
+
+_DIGITS_KEY = str.maketrans("23456789", "11111111")
+
+
+def digits_key(message: str) -> str:
+    """``message`` with the digits 1-9 made 1: ``normalise(digits_key(m)) == normalise(m)`` for every
+    message, so it is a cache key for anything computed from the normalised message."""
+    return message.translate(_DIGITS_KEY)
 
 
 def normalise(message: str) -> str:

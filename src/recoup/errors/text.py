@@ -9,7 +9,7 @@ type-name rules can weigh them.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 Frame = tuple[str, str]  # (module or file stem, function)
@@ -69,6 +69,7 @@ def _stem(path: str) -> str:
     return base.rsplit(".", 1)[0] if "." in base else base
 
 
+@lru_cache(maxsize=4096)  # a process sees few distinct source files, each in many frames
 def in_app_path(path: str) -> bool:
     """Whether a frame's file belongs to the application rather than the runtime or a library."""
     return not any(hint in path for hint in _STDLIB_HINTS)

@@ -11,44 +11,75 @@ skipped: the event is still worth storing.
 
 This runs on every event (tens of thousands a second), so both verdicts are cached. Classifying text
 costs ~0.3 ms, so the category is cached on the message with its request-unique parts (uuids, long hex
-and digit runs, timestamps) masked, and computed from that masked text: "timeout for request <uuid>"
-is classified once, whatever the uuid. Short numbers (status codes, errno, ports, SQLSTATEs) are kept,
-because they decide the category. The fingerprint is cached on the same masked text (its own masking,
-`recoup.errors.fingerprint.normalise`, then runs once per key and masks far more), so it is a
-deterministic function of the error and a stream of unique ids costs a regex pass and two dict lookups.
+and digit runs, timestamps, IPv4 addresses, emails, process ids and text offsets, the quoted input of
+"invalid literal"-style messages) masked, and computed from that masked text: "timeout for request
+<uuid>" is classified once, whatever the uuid. Short numbers (status codes, errno, ports, SQLSTATEs,
+traceback line numbers) are kept, because they decide the category; tests/server/test_enrich.py checks
+on the whole error corpus that masking never changes it.
+
+The fingerprint is `recoup.errors.fingerprint.fingerprint` of the first line exactly as the library computes
+it (its own masking, `normalise`, decides what varies). It is cached on `digits_key` of the line, which
+`normalise` provably cannot tell from the line itself, so a stream of ids made of digits costs one
+``str.translate`` and a dict lookup; the category's masks are *not* used for it: masking before `normalise`
+changes what `normalise` sees (a url cut short at an ``<id>``) and split one error into many groups.
 """
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from recoup.errors.classifier import classify
-from recoup.errors.fingerprint import fingerprint
+from recoup.errors.fingerprint import digits_key, fingerprint
 from recoup.errors.text import in_app_path
 from recoup.store import EventKind, NewEvent
 
 #: Distinct (type, message) pairs remembered; messages with ids in them rarely repeat, so keep it bounded.
 CACHE_SIZE = 8192
+#: Distinct frame file names remembered (a deployment has a few thousand source files at most).
+FILENAME_CACHE_SIZE = 8192
 #: Frames beyond this many are ignored for the fingerprint (deep recursion should not make a new group).
 MAX_FRAMES = 50
 #: Type used in the fingerprint of an error without an exception type (the same as `classify` on text).
 UNTYPED = "text"
 _SLOTS = tuple(NewEvent.__slots__)
+_GET_SLOTS = operator.attrgetter(*_SLOTS)
+_SET_SLOTS = tuple(getattr(NewEvent, name).__set__ for name in _SLOTS)  # the slots' own setters: no __setattr__
+#: Texts after which a message quotes the offending input (look-behinds need fixed texts; the fingerprint's
+#: own list, `recoup.errors.fingerprint.QUOTED_VALUE_CONTEXTS`, is wider).
+_QUOTED_INPUT_AFTER = ("invalid literal for int() with base 10: ", "invalid literal for float(): ",
+                       "could not convert string to float: ", "Invalid isoformat string: ", "For input string: ")
+#: Words whose number says where in a text or which process, never what went wrong.
+_COUNTERS = ("column", "char", "position", "offset", "process", "Process", "pid", "PID", "thread")
 _UNIQUE_PARTS = re.compile(
+    # every alternative starts with a hex digit or a quote: the look-ahead skips other positions quickly
+    r"(?=[0-9a-fA-F'\"])(?:"
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
     r"|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
     r"|\b0x[0-9a-fA-F]+\b"
-    r"|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"
+    # hex ids, also glued to a prefix (ch_03fa2e9be8137221): only letters and digits end a run
+    r"|(?=[0-9a-fA-F])(?<![^\W_])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}(?![^\W_])"
     r"|\d{6,}"
+    r"|\b(?:\d{1,3}\.){3}\d{1,3}\b"  # IPv4 addresses (a port after one is kept)
+    # numbers that only say where or which one: column 10 (char 26), process 16674 (not ``line 12``: the
+    # classifier reads traceback frames by it; nor numbers in urls, which may be a status: /status/503)
+    r"|(?<= )(?:" + "|".join(f"(?<=\\b{word} )" for word in _COUNTERS) + r")\d+\b"
+    # the quoted input of "invalid literal for int() with base 10: 'a3f9c2'" and its kin
+    r"|(?=['\"])(?:" + "|".join(f"(?<={re.escape(text)})" for text in _QUOTED_INPUT_AFTER) + ")"
+    r"(?:'[^'\n]*'|\"[^\"\n]*\"))"
 )
+
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 
 def mask_unique(message: str) -> str:
     """``message`` with request-unique parts replaced by ``<id>``: the key the category is cached on."""
-    return _UNIQUE_PARTS.sub("<id>", message)
+    masked = _UNIQUE_PARTS.sub("<id>", message)
+    return _EMAIL.sub("<id>", masked) if "@" in masked else masked
 
 
 def category_for(exception_type: str | None, message: str) -> str:
@@ -57,8 +88,8 @@ def category_for(exception_type: str | None, message: str) -> str:
 
 
 def _first_line(text: str) -> str:
-    stripped = text.strip()
-    return stripped.split("\n", 1)[0].strip() if stripped else ""
+    stripped = text.lstrip()
+    return stripped.partition("\n")[0].strip()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -68,13 +99,24 @@ def _category_cached(exception_type: str | None, masked: str) -> str:
 
 
 def fingerprint_for(exception_type: str | None, message: str, frames: tuple[tuple[str, str], ...] = ()) -> str:
-    """The group fingerprint: type, first message line (variable parts masked) and in-app frames."""
-    return _fingerprint_cached(exception_type or UNTYPED, mask_unique(_first_line(message)), frames)
+    """The group fingerprint: type, first message line (variable parts masked) and in-app frames; the same
+    as the library's `recoup.errors.fingerprint.fingerprint` of them."""
+    return _fingerprint_cached(exception_type or UNTYPED, digits_key(_first_line(message)), frames)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _fingerprint_cached(exception_type: str, masked_line: str, frames: tuple[tuple[str, str], ...]) -> str:
-    return fingerprint(exception_type, masked_line, frames)
+def _fingerprint_cached(exception_type: str, line_key: str, frames: tuple[tuple[str, str], ...]) -> str:
+    # `normalise(line_key) == normalise(line)`, so this is the line's own fingerprint
+    return fingerprint(exception_type, line_key, frames)
+
+
+@lru_cache(maxsize=FILENAME_CACHE_SIZE)
+def _telemetry_module(filename: str) -> str | None:
+    """The module (file base name) of an in-app telemetry frame's file; None for runtime and library files."""
+    if not in_app_path(filename):
+        return None
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
 
 
 def in_app_frames(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -84,7 +126,7 @@ def in_app_frames(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         return ()
     out: list[tuple[str, str]] = []
     for frame in raw[-MAX_FRAMES:]:
-        if not isinstance(frame, Mapping):
+        if type(frame) is not dict and not isinstance(frame, Mapping):  # the ABC check only when not a dict
             continue
         function = frame.get("function")
         if not isinstance(function, str):
@@ -95,9 +137,10 @@ def in_app_frames(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
                 out.append((module, function))
             continue
         filename = frame.get("filename")  # a telemetry frame
-        if isinstance(filename, str) and in_app_path(filename):
-            base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-            out.append((base.rsplit(".", 1)[0] if "." in base else base, function))
+        if isinstance(filename, str):
+            module = _telemetry_module(filename)
+            if module is not None:
+                out.append((module, function))
     return tuple(out)
 
 
@@ -106,8 +149,8 @@ def _with(event: NewEvent, category: str | None, fp: str | None) -> NewEvent:
     was built, and the new values are ours (short, fixed alphabets); re-validating would serialise the
     payload to JSON again, the single most expensive step of building an event."""
     copy = object.__new__(NewEvent)
-    for name in _SLOTS:
-        object.__setattr__(copy, name, getattr(event, name))
+    for set_slot, value in zip(_SET_SLOTS, _GET_SLOTS(event), strict=True):
+        set_slot(copy, value)
     object.__setattr__(copy, "category", category)
     object.__setattr__(copy, "fingerprint", fp)
     return copy
@@ -117,12 +160,11 @@ def enrich(event: NewEvent) -> NewEvent:
     """``event`` with a category and a fingerprint when it is an error lacking them; others unchanged."""
     if event.kind is not EventKind.ERROR or (event.category is not None and event.fingerprint is not None):
         return event
-    # Masks never span a line break, so the masked message's first line is the masked first line.
-    masked = mask_unique(event.message)
     category = event.category
     if category is None:
-        category = _category_cached(event.exception_type, masked)
+        category = _category_cached(event.exception_type, mask_unique(event.message))
     fp = event.fingerprint
     if fp is None:
-        fp = _fingerprint_cached(event.exception_type or UNTYPED, _first_line(masked), in_app_frames(event.payload))
+        fp = _fingerprint_cached(event.exception_type or UNTYPED, digits_key(_first_line(event.message)),
+                                 in_app_frames(event.payload))
     return _with(event, category, fp)

@@ -1,8 +1,10 @@
 """Native ingest: ``POST /api/v1/events`` takes exactly what `recoup.telemetry.http_sink.HttpSink` sends.
 
-A batch is all or nothing: every event is parsed and validated before anything is submitted, so one bad
-event refuses the whole request (400 naming ``events[i].field``) and nothing of it is stored; the sink
-does not retry a 400, and the producer's bug is visible instead of half-hidden. The answer (200) comes
+Each event is checked field by field against its telemetry class (checks compiled once at import) and
+stored with the wire dict itself as its payload, serialised once here by orjson; the store never
+serialises it again. A batch is all or nothing: every event is parsed and validated before anything is
+submitted, so one bad event refuses the whole request (400 naming ``events[i].field``) and nothing of it
+is stored; the sink does not retry a 400, and the producer's bug is visible, not half-hidden. The answer (200) comes
 only once the pipeline says the batch is durable. A batch with too many events is a 413, which the sink
 answers by splitting it in halves.
 """
@@ -13,11 +15,14 @@ import json
 import re
 import time
 import types
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path
 from starlette.requests import Request
 
@@ -25,8 +30,30 @@ from recoup.server.auth import authorize_ingest, bearer_token, too_many_requests
 from recoup.server.body import read_body
 from recoup.server.schemas import INGEST_REQUEST_SCHEMA, NATIVE_EVENTS_PATH, IngestResponse
 from recoup.server.state import ServerState, get_state
-from recoup.store import InvalidInput, NewEvent, NotFound, StoreUnavailable, new_event_from_telemetry
-from recoup.telemetry.events import EVENT_TYPES, EventSchemaError, Frame, TelemetryEvent, event_from_dict
+from recoup.store import (
+    EventKind,
+    InvalidInput,
+    Level,
+    NewEvent,
+    NotFound,
+    StoreUnavailable,
+    new_event_from_telemetry,
+)
+from recoup.store.values import MESSAGE_MAX
+from recoup.telemetry.events import (
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    BreakerTransitionEvent,
+    CheckpointEvent,
+    ErrorEvent,
+    EventSchemaError,
+    Frame,
+    Outcome,
+    RecoveryAttemptEvent,
+    RecoveryOutcomeEvent,
+    TelemetryEvent,
+    event_from_dict,
+)
 
 StateDep = Annotated[ServerState, Depends(get_state)]
 
@@ -47,13 +74,34 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(body: bytes) -> Any:
-    """The decoded body; NaN and Infinity are refused (they are not JSON, and PostgreSQL refuses them)."""
+    """The decoded body; NaN and Infinity are refused (they are not JSON, and PostgreSQL refuses them).
+
+    orjson decodes. It refuses numbers that overflow a double, nesting past 1024 levels and lone surrogates,
+    so every float it returns is finite and every string encodable: `orjson.dumps` writes the payload back
+    (`_payload_text`) without turning anything into null. (Integers past 64 bits come back as floats; an
+    integer field then refuses them.) Only a body orjson refuses is decoded again by the standard library,
+    to tell a malformed body (400 ``body``) from one with an unusable value in an event, which is refused
+    naming that event as before (``1e400`` decodes to infinity there): such a document is marked
+    `_Fallback` and its events take the telemetry round trip (`parse_event_exactly`)."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return _Fallback(json.loads(body, parse_constant=_reject_constant))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput("body", f"is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput("body", "is nested too deeply") from None
+
+
+class _Fallback:
+    """A document only the standard library could decode: its events take the slow, exact path."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
 
 
 def _field_types(klass: type[TelemetryEvent]) -> tuple[tuple[str, Any, bool], ...]:
@@ -64,12 +112,10 @@ def _field_types(klass: type[TelemetryEvent]) -> tuple[tuple[str, Any, bool], ..
     )
 
 
-#: Resolved once at import: event type -> its fields' (name, type, required).
-_FIELDS = {name: _field_types(klass) for name, klass in EVENT_TYPES.items()}
-
-
 def _conforms(value: Any, tp: Any) -> bool:
-    """Whether a JSON value can stand for a field of type ``tp`` (enum members are checked later)."""
+    """Whether a JSON value can stand for a field of type ``tp`` (enum members are checked later).
+
+    The reference definition: `_checker` compiles the same test once per field at import."""
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         return any(_conforms(value, arg) for arg in get_args(tp))
@@ -122,8 +168,207 @@ def _type_name(value: Any) -> str:
     )
 
 
+# -- compiled field checks ---------------------------------------------------------------------------------
+#
+# JSON decoders produce exactly dict, list, str, int, float, bool and None (never subclasses), so a field of
+# a plain type is checked by one set lookup on ``type(value)``; ``bool`` is not ``int`` there, which is the
+# refusal of booleans for numbers that `_conforms` spells out. Only frames and enums need more.
+
+_FRAME_TYPES = {"filename": frozenset({str}), "lineno": frozenset({int}), "function": frozenset({str}),
+                "line": frozenset({str, type(None)})}
+
+
+def _frame_ok(value: Any) -> bool:
+    if type(value) is not dict:
+        return False
+    get = value.get
+    return (type(get("filename")) is str and type(get("lineno")) is int and type(get("function")) is str
+            and type(get("line")) in _FRAME_TYPES["line"])
+
+
+def _frames_ok(value: Any) -> bool:
+    return all(map(_frame_ok, value))
+
+
+_PLAIN: dict[Any, type] = {type(None): type(None), bool: bool, int: int, str: str, dict: dict}
+
+
+def _accepted(tp: Any) -> tuple[frozenset[type], Callable[[Any], bool] | None, type[StrEnum] | None]:
+    """(JSON types accepted, a further check of a list value, the enum a string must be a member of)."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        accepted: set[type] = set()
+        check: Callable[[Any], bool] | None = None
+        enum: type[StrEnum] | None = None
+        for arg in get_args(tp):
+            more, arg_check, arg_enum = _accepted(arg)
+            accepted |= more
+            check, enum = check or arg_check, enum or arg_enum
+        return frozenset(accepted), check, enum
+    if tp is float:
+        return frozenset({int, float}), None, None
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return frozenset({str}), None, tp
+    if origin is tuple and get_args(tp)[0] is Frame:
+        return frozenset({list}), _frames_ok, None
+    if origin in (Mapping, dict):
+        return frozenset({dict}), None, None
+    if tp in _PLAIN:
+        return frozenset({_PLAIN[tp]}), None, None
+    raise TypeError(f"no JSON check for field type {tp!r}")  # a new field type: teach `_accepted` (and `_conforms`)
+
+
+class _Field(NamedTuple):
+    name: str
+    required: bool
+    accepted: frozenset[type]
+    check: Callable[[Any], bool] | None  # of a list value
+    members: frozenset[str] | None  # the values of an enum field
+    enum: type[StrEnum] | None
+    tp: Any
+
+
+def _compile(klass: type[TelemetryEvent]) -> tuple[_Field, ...]:
+    out = []
+    for name, tp, required in _field_types(klass):
+        accepted, check, enum = _accepted(tp)
+        members = frozenset(m.value for m in enum) if enum else None
+        out.append(_Field(name, required, accepted, check, members, enum, tp))
+    return tuple(out)
+
+
+#: Compiled once at import: event type -> its fields' checks.
+_FIELDS = {name: _compile(klass) for name, klass in EVENT_TYPES.items()}
+_MISSING = object()
+
+
+def _check_fields(data: dict[str, Any], kind: str, where: str) -> None:
+    """Every field of ``data`` has a JSON value its event class accepts, else `InvalidInput` naming it."""
+    for f in _FIELDS[kind]:
+        value = data.get(f.name, _MISSING)
+        if value is _MISSING:
+            if f.required:
+                raise InvalidInput(f"{where}.{f.name}", "is required")
+            continue
+        if type(value) not in f.accepted or (f.check is not None and type(value) is list and not f.check(value)):
+            raise InvalidInput(f"{where}.{f.name}", f"must be {_describe(f.tp)}, got {_type_name(value)}")
+        if f.members is not None and type(value) is str and value not in f.members:
+            # the words `from_dict` would use ("... is not a valid Category")
+            enum = f.enum.__name__ if f.enum else "value"
+            raise InvalidInput(f"{where}.{f.name}", f"{kind}.{f.name}: {value!r} is not a valid {enum}")
+
+
+# -- wire dict -> NewEvent ---------------------------------------------------------------------------------
+#
+# The same rows `recoup.store.new_event_from_telemetry` makes of the event `event_from_dict` would rebuild
+# (tests/server/test_native.py checks the two agree field by field), read straight from the checked dict.
+
+
+def _error_row(d: dict[str, Any]) -> dict[str, Any]:
+    category = d.get("category")
+    return {"kind": EventKind.ERROR, "level": Level.ERROR, "message": d["message"][:MESSAGE_MAX],
+            "exception_type": d["exception_type"] or None, "category": category or None,
+            "fingerprint": d.get("fingerprint") or None}
+
+
+def _recovery_outcome_row(d: dict[str, Any]) -> dict[str, Any]:
+    outcome = Outcome(d["outcome"])
+    return {"kind": EventKind.RECOVERY, "level": _OUTCOME_LEVEL.get(outcome, Level.INFO),
+            "message": f"{d['operation']}: {outcome.value} by {d['strategy']} after {d.get('attempts', 1)} attempt(s)",
+            "exception_type": d.get("error_type"), "category": d.get("category") or None}
+
+
+def _recovery_attempt_row(d: dict[str, Any]) -> dict[str, Any]:
+    delay = float(d.get("delay", 0.0))
+    return {"kind": EventKind.RECOVERY, "level": Level.INFO,
+            "message": f"{d['operation']}: {d['strategy']} attempt {d['attempt']} in {delay:g}s",
+            "exception_type": d.get("error_type"), "category": d.get("category") or None}
+
+
+def _breaker_row(d: dict[str, Any]) -> dict[str, Any]:
+    reason = d.get("reason", "")
+    return {"kind": EventKind.BREAKER, "level": Level.WARNING if d["to_state"] == "open" else Level.INFO,
+            "message": f"breaker {d['breaker']}: {d['from_state']} -> {d['to_state']}"
+            + (f" ({reason})" if reason else "")}
+
+
+def _checkpoint_row(d: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": EventKind.CHECKPOINT, "level": Level.ERROR if d["status"] == "failed" else Level.INFO,
+            "message": f"{d['workflow']}/{d['run_id']}: step {d['step']} {d['status']}"}
+
+
+_OUTCOME_LEVEL = {
+    Outcome.SUCCEEDED: Level.INFO,
+    Outcome.RECOVERED: Level.INFO,
+    Outcome.DEGRADED: Level.WARNING,
+    Outcome.GAVE_UP: Level.ERROR,
+    Outcome.FAILED_FAST: Level.ERROR,
+}
+_ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ErrorEvent.event_type: _error_row,
+    RecoveryOutcomeEvent.event_type: _recovery_outcome_row,
+    RecoveryAttemptEvent.event_type: _recovery_attempt_row,
+    BreakerTransitionEvent.event_type: _breaker_row,
+    CheckpointEvent.event_type: _checkpoint_row,
+}
+
+
+def _plain_tags(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with string tag values, as the event's own ``tags`` are (a copy only when one is not)."""
+    tags = data.get("tags")
+    if not tags or all(type(v) is str for v in tags.values()):
+        return data
+    return {**data, "tags": {k: str(v) for k, v in tags.items()}}
+
+
+def _payload_text(data: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError as exc:  # nesting past orjson's limit (255) in a field of the producer's own
+        raise InvalidInput("payload", f"cannot be stored: {exc}") from None
+
+
+def _occurred_at(timestamp: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidInput("timestamp", f"not a usable epoch time: {exc}") from None
+
+
 def parse_event(data: Any, where: str) -> NewEvent:
-    """One wire event → `NewEvent`, or `InvalidInput` naming ``where.field``."""
+    """One wire event → `NewEvent`, or `InvalidInput` naming ``where.field``.
+
+    The payload is the wire dict itself (tag values made strings), stored as the producer sent it: what
+    `event_from_dict` reads back as the same event."""
+    if type(data) is not dict:
+        raise InvalidInput(where, f"must be an object, got {_type_name(data)}")
+    kind = data.get("type")
+    if type(kind) is not str or kind not in _FIELDS:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise InvalidInput(f"{where}.type", f"{kind!r} is not an event type; one of: {known}")
+    schema = data.get("schema", 1)
+    if type(schema) is not int:
+        raise InvalidInput(f"{where}.schema", f"must be an integer, got {_type_name(schema)}")
+    if schema > SCHEMA_VERSION or schema < 1:
+        raise InvalidInput(f"{where}.schema",
+                           f"unsupported schema version {schema!r} (this reader knows 1..{SCHEMA_VERSION})")
+    _check_fields(data, kind, where)
+    data = _plain_tags(data)
+    if "id" not in data or "timestamp" not in data:  # the event's defaults, kept so the payload rebuilds it
+        data = {**data}
+        data.setdefault("timestamp", time.time())
+        data.setdefault("id", uuid.uuid4().hex)
+    try:
+        return NewEvent(event_id=data["id"], occurred_at=_occurred_at(data["timestamp"]), payload=data,
+                        payload_json=_payload_text(data), **_ROWS[kind](data))
+    except InvalidInput as exc:
+        field = _WIRE_NAMES.get(exc.field, exc.field)
+        raise InvalidInput(where if field == "payload" else f"{where}.{field}", exc.problem) from None
+
+
+def parse_event_exactly(data: Any, where: str) -> NewEvent:
+    """One wire event → `NewEvent` through the telemetry event (`event_from_dict`, then
+    `new_event_from_telemetry`): the path of documents only the standard library decodes."""
     if not isinstance(data, dict):
         raise InvalidInput(where, f"must be an object, got {_type_name(data)}")
     kind = data.get("type")
@@ -133,13 +378,13 @@ def parse_event(data: Any, where: str) -> NewEvent:
     schema = data.get("schema", 1)
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise InvalidInput(f"{where}.schema", f"must be an integer, got {_type_name(schema)}")
-    for name, tp, required in _FIELDS[kind]:
-        if name not in data:
-            if required:
-                raise InvalidInput(f"{where}.{name}", "is required")
+    for f in _FIELDS[kind]:
+        if f.name not in data:
+            if f.required:
+                raise InvalidInput(f"{where}.{f.name}", "is required")
             continue
-        if not _conforms(data[name], tp):
-            raise InvalidInput(f"{where}.{name}", f"must be {_describe(tp)}, got {_type_name(data[name])}")
+        if not _conforms(data[f.name], f.tp):
+            raise InvalidInput(f"{where}.{f.name}", f"must be {_describe(f.tp)}, got {_type_name(data[f.name])}")
     try:
         event = event_from_dict(data)
     except EventSchemaError as exc:
@@ -156,6 +401,9 @@ def parse_event(data: Any, where: str) -> NewEvent:
 
 def parse_batch(document: Any, max_events: int) -> list[NewEvent]:
     """``{"events": [...]}`` → events, all valid or `InvalidInput`; 413 past ``max_events``."""
+    parse = parse_event
+    if isinstance(document, _Fallback):
+        document, parse = document.document, parse_event_exactly
     if not isinstance(document, dict):
         raise InvalidInput("body", f'must be an object {{"events": [...]}}, got {_type_name(document)}')
     raw = document.get("events")
@@ -167,11 +415,10 @@ def parse_batch(document: Any, max_events: int) -> list[NewEvent]:
         raise HTTPException(413, f"events: {len(raw)} events in one request, at most {max_events} allowed")
     events = []
     for index, item in enumerate(raw):
-        where = f"events[{index}]"
         try:
-            events.append(parse_event(item, where))
+            events.append(parse(item, f"events[{index}]"))
         except RecursionError:
-            raise InvalidInput(where, "is nested too deeply") from None
+            raise InvalidInput(f"events[{index}]", "is nested too deeply") from None
     return events
 
 
@@ -194,8 +441,9 @@ async def _ingest(request: Request, state: ServerState, project_id: int | None) 
         body = await read_body(request, state.settings)
         try:
             document = parse_json(body)
-            if isinstance(document, dict) and isinstance(document.get("events"), list):
-                parsed = len(document["events"])
+            plain = document.document if isinstance(document, _Fallback) else document
+            if isinstance(plain, dict) and isinstance(plain.get("events"), list):
+                parsed = len(plain["events"])
             events = parse_batch(document, state.settings.max_events_per_batch)
         except InvalidInput:
             if parsed:

@@ -12,25 +12,34 @@ like a flood of valid ones.
 
 ``event`` items become ERROR events; every other item type (transaction, session, sessions, client_report,
 attachment, check_in, profile, replay, ...) is accepted and ignored, and counted as ``ignored``.
+
+Both endpoints run on every SDK's every event, so they are served by plain Starlette routes registered on
+this router ahead of their FastAPI twins: no dependency resolution or parameter validation per request (the
+path's ``{project_id:int}`` converter does the one check there is). The FastAPI twins document them in
+OpenAPI and answer what the plain routes do not match (a project id that is not an integer: 422, as before).
+The metric children this module updates are resolved once per `ServerMetrics`, not per request.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException
+from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from recoup.server.auth import authorize_ingest, too_many_requests
 from recoup.server.body import decompress, read_body
-from recoup.server.sentry.auth import key_from_dsn, key_from_request
+from recoup.server.metrics import ServerMetrics
+from recoup.server.sentry.auth import key_from_dsn, key_from_headers, key_from_query
 from recoup.server.sentry.envelope import Envelope, EnvelopeError, parse_envelope
 from recoup.server.sentry.event import decode_event, normalise_event_id, to_new_event
 from recoup.server.state import ServerState, get_state
@@ -57,10 +66,50 @@ class _Rejected(Exception):
         self.headers = headers
 
 
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
 def _json(content: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(content, separators=(",", ":")), status, headers, media_type="application/json")
+    return Response(orjson.dumps(content), status, headers or _JSON_HEADERS)
 
 
+class _Meters:
+    """This module's metric children of one `ServerMetrics`, resolved once (``.labels()`` hashes and locks)."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        events = metrics.events
+        self.stored = events.labels(source=SOURCE, outcome="stored")
+        self.spooled = events.labels(source=SOURCE, outcome="spooled")
+        self.duplicate = events.labels(source=SOURCE, outcome="duplicate")
+        self.ignored = events.labels(source=SOURCE, outcome="ignored")
+        self.rejected = events.labels(source=SOURCE, outcome="rejected")
+        self.latency: Histogram = metrics.latency.labels(source=SOURCE)
+        self._requests = metrics.requests
+        self._dropped = metrics.dropped
+        self._by_status: dict[int, Counter] = {}
+        self._by_reason: dict[str, Counter] = {}
+
+    def requests(self, status: int) -> Counter:
+        child = self._by_status.get(status)
+        if child is None:
+            child = self._by_status[status] = self._requests.labels(source=SOURCE, status=str(status))
+        return child
+
+    def dropped(self, reason: str) -> Counter:
+        child = self._by_reason.get(reason)
+        if child is None:
+            child = self._by_reason[reason] = self._dropped.labels(reason=reason)
+        return child
+
+
+_METERS: weakref.WeakKeyDictionary[ServerMetrics, _Meters] = weakref.WeakKeyDictionary()
+
+
+def _meters(metrics: ServerMetrics) -> _Meters:
+    meters = _METERS.get(metrics)
+    if meters is None:
+        meters = _METERS[metrics] = _Meters(metrics)
+    return meters
 
 
 def _rate_limit(state: ServerState, key: ProjectKey, events: int) -> None:
@@ -93,25 +142,29 @@ def _convert(envelope: Envelope, n_events: int, received_at: datetime) -> tuple[
     return events, ignored
 
 
-async def _submit(state: ServerState, project_id: int, events: Sequence[NewEvent]) -> None:
-    metrics = state.metrics
+def _request_key(request: Request) -> str | None:
+    """The key in the headers, else in the query string (only parsed when there is one: SDKs use headers)."""
+    key = key_from_headers(request.headers)
+    if key is None and request.scope.get("query_string"):
+        key = key_from_query(request.query_params)
+    return key
+
+
+async def _submit(state: ServerState, meters: _Meters, project_id: int, events: Sequence[NewEvent]) -> None:
     try:
         ack = await state.pipeline.submit(project_id, events)
     except InvalidInput as exc:
         raise _Rejected(400, str(exc), events=len(events), reason="invalid", field=exc.field) from None
     except NotFound as exc:
         raise _Rejected(404, str(exc), events=len(events), reason="unknown_project") from None
-    if ack.spooled:
-        metrics.events.labels(source=SOURCE, outcome="spooled").inc(len(ack.accepted))
-    else:
-        metrics.events.labels(source=SOURCE, outcome="stored").inc(len(ack.accepted))
+    (meters.spooled if ack.spooled else meters.stored).inc(len(ack.accepted))
     if ack.duplicates:
-        metrics.events.labels(source=SOURCE, outcome="duplicate").inc(len(ack.duplicates))
+        meters.duplicate.inc(len(ack.duplicates))
 
 
-async def _ingest_envelope(state: ServerState, request: Request, project_id: int) -> Response:
+async def _ingest_envelope(state: ServerState, meters: _Meters, request: Request, project_id: int) -> Response:
     received_at = datetime.now(UTC)
-    public_key = key_from_request(request.headers, request.query_params)
+    public_key = _request_key(request)
     key: ProjectKey | None = None
     if public_key is not None:
         key = await authorize_ingest(state.keys, public_key, project_id)  # refuse before reading the body
@@ -131,9 +184,9 @@ async def _ingest_envelope(state: ServerState, request: Request, project_id: int
         _rate_limit(state, key, n_events)
     events, ignored = _convert(envelope, n_events, received_at)
     if ignored:
-        state.metrics.events.labels(source=SOURCE, outcome="ignored").inc(ignored)
+        meters.ignored.inc(ignored)
     if events:
-        await _submit(state, key.project.id, events)
+        await _submit(state, meters, key.project.id, events)
         return _json({"id": events[0].event_id})
     header_id = envelope.event_id
     if header_id is not None:
@@ -144,9 +197,9 @@ async def _ingest_envelope(state: ServerState, request: Request, project_id: int
     return _json({})
 
 
-async def _ingest_store(state: ServerState, request: Request, project_id: int) -> Response:
+async def _ingest_store(state: ServerState, meters: _Meters, request: Request, project_id: int) -> Response:
     received_at = datetime.now(UTC)
-    key = await authorize_ingest(state.keys, key_from_request(request.headers, request.query_params), project_id)
+    key = await authorize_ingest(state.keys, _request_key(request), project_id)
     body = await read_body(request, state.settings)
     stripped = body.lstrip()
     if stripped and stripped[:1] != b"{":
@@ -160,32 +213,32 @@ async def _ingest_store(state: ServerState, request: Request, project_id: int) -
     try:
         data = decode_event(body, "body")
         if data.get("type") == "transaction":
-            state.metrics.events.labels(source=SOURCE, outcome="ignored").inc()
+            meters.ignored.inc()
             return _json({"id": normalise_event_id(data["event_id"])} if "event_id" in data else {})
         _rate_limit(state, key, 1)
         event = to_new_event(data, received_at=received_at, size=len(body))
     except InvalidInput as exc:
         raise _Rejected(400, str(exc), events=1, reason="invalid", field=exc.field) from None
-    await _submit(state, key.project.id, [event])
+    await _submit(state, meters, key.project.id, [event])
     return _json({"id": event.event_id})
 
 
 async def _instrumented(request: Request, project_id: int, envelope: bool) -> Response:
     state = get_state(request)
-    metrics = state.metrics
+    meters = _meters(state.metrics)
     started = time.perf_counter()
     status = 500
     try:
         if envelope:
-            response = await _ingest_envelope(state, request, project_id)
+            response = await _ingest_envelope(state, meters, request, project_id)
         else:
-            response = await _ingest_store(state, request, project_id)
+            response = await _ingest_store(state, meters, request, project_id)
         status = response.status_code
         return response
     except _Rejected as exc:
         status = exc.status
-        metrics.events.labels(source=SOURCE, outcome="rejected").inc(exc.events)
-        metrics.dropped.labels(reason=exc.reason).inc(exc.events)
+        meters.rejected.inc(exc.events)
+        meters.dropped(exc.reason).inc(exc.events)
         content: dict[str, Any] = {"detail": exc.detail}
         if exc.field is not None:
             content["field"] = exc.field
@@ -193,11 +246,11 @@ async def _instrumented(request: Request, project_id: int, envelope: bool) -> Re
     except HTTPException as exc:
         status = exc.status_code
         if status == 413:
-            metrics.dropped.labels(reason="too_large").inc()
+            meters.dropped("too_large").inc()
         raise
     finally:
-        metrics.requests.labels(source=SOURCE, status=str(status)).inc()
-        metrics.latency.labels(source=SOURCE).observe(time.perf_counter() - started)
+        meters.requests(status).inc()
+        meters.latency.observe(time.perf_counter() - started)
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -209,9 +262,22 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+async def _serve_envelope(request: Request) -> Response:
+    return await _instrumented(request, request.path_params["project_id"], envelope=True)
+
+
+async def _serve_store(request: Request) -> Response:
+    return await _instrumented(request, request.path_params["project_id"], envelope=False)
+
+
+# The plain routes that serve both endpoints (see the module docstring), ahead of the documented twins.
+router.add_route("/api/{project_id:int}/envelope/", _serve_envelope, methods=["POST"], include_in_schema=False)
+router.add_route("/api/{project_id:int}/store/", _serve_store, methods=["POST"], include_in_schema=False)
+
+
 @router.post("/api/{project_id}/envelope/", responses=_RESPONSES, summary="Sentry envelope ingest")
 async def envelope_endpoint(project_id: int, request: Request) -> Response:
-    """Ingest a Sentry envelope (plain, gzip or deflate; ``application/x-sentry-envelope``)."""
+    """Ingest a Sentry envelope (plain, gzip, deflate or br; ``application/x-sentry-envelope``)."""
     return await _instrumented(request, project_id, envelope=True)
 
 

@@ -38,13 +38,23 @@ def key_from_dsn(dsn: str) -> tuple[str | None, str | None]:
     return key, project
 
 
-def key_from_request(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
-    """The public key named by the request's headers or query string, or None."""
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The public key in ``X-Sentry-Auth`` (else ``Authorization``), or None."""
     for name in ("x-sentry-auth", "authorization"):
         value = headers.get(name)
         if value:
             key = parse_auth_header(value).get("sentry_key")
             if key:
                 return key
+    return None
+
+
+def key_from_query(query: Mapping[str, str]) -> str | None:
+    """The public key in the ``sentry_key`` query parameter, or None."""
     key = query.get("sentry_key")
     return key.strip() or None if key else None
+
+
+def key_from_request(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """The public key named by the request's headers or query string, or None."""
+    return key_from_headers(headers) or key_from_query(query)

@@ -5,7 +5,8 @@
 
 Headers are single-line JSON objects. An item whose headers carry ``length`` has exactly that many payload
 bytes (which may contain newlines); without it the payload runs to the next newline or the end. The
-parser is a loop of ``bytes.find`` and `json.loads`, no regular expressions: it runs on every request.
+parser is a loop of ``bytes.find`` and ``orjson.loads``, no regular expressions: it runs on every request
+(the standard library re-reads only a header orjson refuses, for its error message).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, NoReturn
+
+import orjson
 
 #: Items per envelope; SDKs send one event plus a few attachments or sessions, so this is generous.
 MAX_ITEMS = 1_000
@@ -59,11 +62,21 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # built once, not 
 
 def _header(line: bytes, where: str) -> dict[str, Any]:
     try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        value = _header_slow(line, where)
+    if type(value) is not dict:
+        raise EnvelopeError(f"{where} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _header_slow(line: bytes, where: str) -> Any:
+    """What orjson refused, read by the standard library: its error message (or, for a lone surrogate escape
+    orjson refuses and json accepts, the value)."""
+    try:
         value = _DECODER.decode(line.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"{where} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise EnvelopeError(f"{where} must be a JSON object, got {type(value).__name__}")
     return value
 
 

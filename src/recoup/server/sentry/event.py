@@ -5,8 +5,35 @@ What is kept: the id (32 lower-case hex digits), the time (RFC 3339 or epoch sec
 reported exception (the *last* of ``exception.values``, Sentry's order puts the outermost one last) with its
 frames, the message (exception value, else ``logentry``/``message``), tags, environment, release, platform
 and sdk. ``payload["frames"]`` lists the frames outermost call first as
-``{"module", "function", "filename", "lineno", "in_app"}``; ``payload["sentry"]`` is the whole event, trimmed
-when it is large.
+``{"module", "function", "filename", "lineno", "in_app"}``.
+
+``payload["sentry"]`` is a *trimmed copy* of the Sentry event: what later analysis reads, not the SDK's
+whole dump (frame locals, source listings and the installed-modules list are most of an event's bytes and
+of its ingest cost). The rule, applied to every event whatever its size:
+
+* top-level scalars ``event_id``, ``timestamp``, ``level``, ``platform``, ``logger``, ``transaction``,
+  ``server_name``, ``release``, ``dist``, ``environment``, ``culprit``, ``type``;
+* ``exception.values``: the last `MAX_KEPT_EXCEPTIONS` of the chain, each with ``type``, ``value``,
+  ``module``, ``thread_id``, the scalar fields of ``mechanism``, and its innermost `MAX_KEPT_FRAMES` frames
+  as ``module``, ``function``, ``filename``, ``lineno``, ``colno``, ``in_app`` and the ``context_line``
+  (no ``abs_path``, ``vars``, ``pre_context``/``post_context``);
+* ``logentry`` / ``message`` (``message`` and ``formatted``; ``params`` dropped);
+* ``contexts``: the scalar fields of each context (os, runtime, trace ids, device, ...);
+* ``user.id``; ``request.url`` and ``request.method`` (no headers, cookies, body or env);
+* the last `MAX_KEPT_BREADCRUMBS` breadcrumbs, each with its scalar fields and those of its ``data``;
+* ``extra`` when its JSON is at most `MAX_KEPT_EXTRA_BYTES`, else dropped; ``fingerprint``;
+* tags and sdk name/version are in ``payload["tags"]`` / ``payload["sdk"]``, normalised, not repeated here.
+
+Everything else (``modules``, ``debug_meta``, ``threads``, ``spans``, ``_meta``, ``sdk.packages``, ...) is
+dropped, and ``_recoup_trimmed`` lists the dropped top-level keys. Strings outside frames are clipped
+(`KEPT_TEXT_CHARS`, `KEPT_VALUE_CHARS` for exception values and messages) and objects keep at most
+`MAX_KEPT_FIELDS` scalar fields; should the copy's JSON still exceed `MAX_KEPT_EVENT_BYTES` (many frames with
+long names), it is kept without frames, breadcrumbs, contexts, extra, request and user, which bounds it by
+construction (about 45 KB at most).
+
+The payload's JSON text is made here, once, with orjson (`NewEvent.payload_json`); the event JSON is read
+with orjson too, the standard library only reading what orjson refuses (NaN, numbers beyond float range, lone
+surrogates), which is then repaired to what PostgreSQL stores.
 
 The fingerprint follows Sentry's grouping: exception type plus the in-app frames (module + function, never
 line numbers); the normalised message stands in when there is no in-app frame. An explicit Sentry
@@ -27,12 +54,27 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from recoup.errors.fingerprint import fingerprint
 from recoup.store import EventKind, InvalidInput, Level, NewEvent
 from recoup.store.values import EXCEPTION_TYPE_MAX, MESSAGE_MAX
 
-#: Above this size (bytes of the event JSON) the copy kept in ``payload["sentry"]`` loses its bulky parts.
+#: Bound of the JSON of the trimmed copy kept in ``payload["sentry"]`` (see the module docstring).
 MAX_KEPT_EVENT_BYTES = 64_000
+#: Exceptions of a chain kept in the copy (the last ones: the reported exception and its causes).
+MAX_KEPT_EXCEPTIONS = 5
+#: Frames kept per exception in the copy (the innermost).
+MAX_KEPT_FRAMES = 50
+MAX_KEPT_BREADCRUMBS = 10
+MAX_KEPT_CONTEXTS = 16
+#: Scalar fields kept of an object of the copy (a context, a mechanism, a breadcrumb).
+MAX_KEPT_FIELDS = 16
+MAX_KEPT_BREADCRUMB_DATA = 8
+MAX_KEPT_EXTRA_BYTES = 2_048
+KEPT_TEXT_CHARS = 512
+KEPT_VALUE_CHARS = 2_048
+URL_CHARS = 2_000
 #: Frames kept in ``payload["frames"]`` (the innermost ones, where the error happened).
 MAX_FRAMES = 100
 #: In-app frames that count towards the fingerprint (deep recursion should not make a new group).
@@ -54,9 +96,14 @@ _LEVELS: dict[str, Level] = {
 }
 _HEX = frozenset("0123456789abcdef")
 _BUILTIN_MODULES = frozenset({"builtins", "__builtin__", "exceptions"})
-#: Keys dropped from the kept copy of an oversized event, biggest-and-least-useful first.
-_BULKY_KEYS = ("breadcrumbs", "modules", "debug_meta", "spans", "threads", "request", "extra", "contexts", "_meta")
-_FRAME_BULK = ("vars", "pre_context", "post_context", "context_line")
+_SCALAR_TYPES = frozenset({str, int, float, bool})
+_KEPT_SCALARS = ("event_id", "timestamp", "level", "platform", "logger", "transaction", "server_name", "release",
+                 "dist", "environment", "culprit", "type")
+_EXCEPTION_KEYS = ("type", "value", "module", "thread_id")
+_FRAME_KEYS = ("module", "function", "filename", "lineno", "colno", "in_app", "context_line")
+#: Top-level keys of the event that the copy keeps (in part); tags and sdk are kept in the payload itself.
+_KEPT_KEYS = frozenset({*_KEPT_SCALARS, "exception", "logentry", "message", "contexts", "user", "request",
+                        "breadcrumbs", "extra", "fingerprint", "tags", "sdk"})
 _DEFAULT_MARK = "{{default}}"
 #: Top-level string fields copied into the payload beside the whole event.
 _SCALARS = ("platform", "environment", "release", "dist", "server_name", "transaction", "logger")
@@ -71,17 +118,30 @@ _DECODER = json.JSONDecoder(parse_constant=_null_constant)  # built once: json.l
 
 
 def decode_event(data: bytes, where: str = "event") -> dict[str, Any]:
-    """The event JSON object in ``data``; `InvalidInput` when it is not one."""
+    """The event JSON object in ``data``; `InvalidInput` when it is not one.
+
+    orjson reads it; what orjson refuses (NaN, a number beyond float range, a lone surrogate escape, and what
+    is not JSON at all) is read again by the standard library, whose error message is the one reported. What
+    PostgreSQL cannot store (NUL, lone surrogates, non-finite numbers) is repaired."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _decode_lenient(data, where)
+    if type(value) is not dict:
+        raise InvalidInput(where, f"must be a JSON object, got {type(value).__name__}")
+    event: dict[str, Any] = _storable(value) if b"\\u0000" in data else value
+    return event
+
+
+def _decode_lenient(data: bytes, where: str) -> dict[str, Any]:
     try:
         value = _DECODER.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(where, f"is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidInput(where, f"must be a JSON object, got {type(value).__name__}")
-    if b"\\u0000" in data or b"\\ud" in data or b"\\uD" in data:
-        cleaned: dict[str, Any] = _storable(value)
-        return cleaned
-    return value
+    cleaned: dict[str, Any] = _finite(_storable(value))
+    return cleaned
 
 
 def _storable_str(text: str) -> str:
@@ -161,10 +221,6 @@ def _text(container: Mapping[str, Any], key: str, field: str) -> str | None:
     raise InvalidInput(f"{field}.{key}" if field else key, f"must be a string, got {type(value).__name__}")
 
 
-def _is_text(value: object) -> bool:
-    return value is None or type(value) is str
-
-
 def _object(value: object, field: str) -> dict[str, Any] | None:
     if value is None or isinstance(value, dict):
         return value
@@ -207,7 +263,8 @@ def _frames(stacktrace: object, field: str) -> list[dict[str, Any]]:
         function = frame.get("function")
         filename = frame.get("filename") or frame.get("abs_path")
         # The common case (strings or absent) costs three type checks; anything else takes the slow path.
-        if not (_is_text(module) and _is_text(function) and _is_text(filename)):
+        if not ((module is None or type(module) is str) and (function is None or type(function) is str)
+                and (filename is None or type(filename) is str)):
             where = f"{field}.frames[{index}]"
             module = _text(frame, "module", where)
             function = _text(frame, "function", where)
@@ -331,31 +388,148 @@ def explicit_fingerprint(value: object, default: str) -> str:
     return h.hexdigest()
 
 
-def _kept_copy(event: dict[str, Any], size: int) -> dict[str, Any]:
-    """The event as kept in ``payload["sentry"]``: whole when small, else without its bulkiest parts."""
-    if size <= MAX_KEPT_EVENT_BYTES:
-        return event
-    kept = {k: v for k, v in event.items() if k not in _BULKY_KEYS}
-    exception = kept.get("exception")
-    if isinstance(exception, dict) and isinstance(exception.get("values"), list):
-        slim_values: list[Any] = []
-        for value in exception["values"]:
-            if isinstance(value, dict) and isinstance(value.get("stacktrace"), dict):
-                frames = value["stacktrace"].get("frames")
-                if isinstance(frames, list):
-                    slim = [
-                        {k: v for k, v in f.items() if k not in _FRAME_BULK} if isinstance(f, dict) else f
-                        for f in frames[-MAX_FRAMES:]
-                    ]
-                    value = {**value, "stacktrace": {**value["stacktrace"], "frames": slim}}
-            slim_values.append(value)
-        kept["exception"] = {**exception, "values": slim_values}
-    kept["_recoup_trimmed"] = sorted(k for k in _BULKY_KEYS if k in event)
-    if len(json.dumps(kept, default=str)) <= MAX_KEPT_EVENT_BYTES:
+def _clip(value: object, limit: int = KEPT_TEXT_CHARS) -> Any:
+    """A scalar as kept: strings clipped to ``limit`` characters; numbers, booleans and null as they are."""
+    if type(value) is str:
+        return value if len(value) <= limit else value[:limit]
+    return value
+
+
+def _scalars(source: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """At most ``limit`` scalar (string, number, boolean) fields of ``source``, strings clipped; the rest dropped."""
+    out: dict[str, Any] = {}
+    for key, value in source.items():
+        kind = type(value)
+        if kind is str:
+            out[key] = value if len(value) <= KEPT_TEXT_CHARS else value[:KEPT_TEXT_CHARS]
+        elif kind is int or kind is float or kind is bool:
+            out[key] = value
+        else:
+            continue
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _kept_frames(stacktrace: object) -> list[dict[str, Any]]:
+    """The innermost frames, each with `_FRAME_KEYS` as sent (not clipped one by one: this runs for every
+    frame of every event; the copy's size bound drops the frames of an event whose names are absurdly long)."""
+    if type(stacktrace) is not dict:
+        return []
+    raw = stacktrace.get("frames")
+    if type(raw) is not list:
+        return []
+    keys = _FRAME_KEYS
+    return [{k: frame[k] for k in keys if k in frame} for frame in raw[-MAX_KEPT_FRAMES:] if type(frame) is dict]
+
+
+def _kept_exception(value: object, with_frames: bool) -> dict[str, Any] | None:
+    if type(value) is not dict:
+        return None
+    kept = {key: _clip(value[key], KEPT_VALUE_CHARS if key == "value" else KEPT_TEXT_CHARS)
+            for key in _EXCEPTION_KEYS if type(value.get(key)) in _SCALAR_TYPES}
+    mechanism = value.get("mechanism")
+    if type(mechanism) is dict:
+        kept["mechanism"] = _scalars(mechanism, MAX_KEPT_FIELDS)
+    if with_frames:
+        frames = _kept_frames(value.get("stacktrace"))
+        if frames:
+            kept["stacktrace"] = {"frames": frames}
+    return kept
+
+
+def _kept_breadcrumbs(value: object) -> dict[str, Any] | None:
+    crumbs = value.get("values") if type(value) is dict else value
+    if type(crumbs) is not list:
+        return None
+    out: list[dict[str, Any]] = []
+    for crumb in crumbs[-MAX_KEPT_BREADCRUMBS:]:
+        if type(crumb) is not dict:
+            continue
+        kept = _scalars(crumb, MAX_KEPT_FIELDS)
+        data = crumb.get("data")
+        if type(data) is dict:
+            kept["data"] = _scalars(data, MAX_KEPT_BREADCRUMB_DATA)
+        out.append(kept)
+    return {"values": out}
+
+
+def _kept_copy(event: Mapping[str, Any], with_detail: bool = True) -> dict[str, Any]:
+    """The trimmed copy of the Sentry event kept in ``payload["sentry"]`` (see the module docstring)."""
+    kept: dict[str, Any] = {}
+    for key in _KEPT_SCALARS:
+        value = event.get(key)
+        if value is not None and type(value) in _SCALAR_TYPES:
+            kept[key] = value if type(value) is not str or len(value) <= KEPT_TEXT_CHARS else value[:KEPT_TEXT_CHARS]
+    exception = event.get("exception")
+    values = exception.get("values") if type(exception) is dict else exception
+    if type(values) is list and values:
+        chain = values[-MAX_KEPT_EXCEPTIONS:]
+        slim = [_kept_exception(v, with_detail) for v in chain]
+        kept["exception"] = {"values": [v for v in slim if v is not None]}
+    for key in ("logentry", "message"):
+        value = event.get(key)
+        if type(value) is str:
+            kept[key] = _clip(value, KEPT_VALUE_CHARS)
+        elif type(value) is dict:
+            kept[key] = {k: _clip(value[k], KEPT_VALUE_CHARS) for k in ("message", "formatted")
+                         if type(value.get(k)) is str}
+    if not with_detail:
+        kept["_recoup_trimmed"] = "event too large; frames, breadcrumbs, contexts, extra, request and user dropped"
         return kept
-    small = {k: v for k, v in kept.items() if isinstance(v, str | int | float | bool) or v is None}
-    small["_recoup_trimmed"] = "event too large; only its scalar fields are kept"
-    return small
+    contexts = event.get("contexts")
+    if type(contexts) is dict:
+        kept_contexts: dict[str, Any] = {}
+        for name, context in contexts.items():
+            if type(context) is dict:
+                kept_contexts[name[:KEPT_TEXT_CHARS]] = _scalars(context, MAX_KEPT_FIELDS)
+                if len(kept_contexts) >= MAX_KEPT_CONTEXTS:
+                    break
+        kept["contexts"] = kept_contexts
+    user = event.get("user")
+    if type(user) is dict and type(user.get("id")) in _SCALAR_TYPES:
+        kept["user"] = {"id": _clip(user["id"])}
+    request = event.get("request")
+    if type(request) is dict:
+        kept["request"] = {k: _clip(request[k], URL_CHARS) for k in ("url", "method")
+                           if type(request.get(k)) is str}
+    breadcrumbs = _kept_breadcrumbs(event.get("breadcrumbs"))
+    if breadcrumbs is not None:
+        kept["breadcrumbs"] = breadcrumbs
+    extra = event.get("extra")
+    if type(extra) is dict and extra:
+        try:
+            if len(orjson.dumps(extra)) <= MAX_KEPT_EXTRA_BYTES:
+                kept["extra"] = extra
+        except TypeError:  # an integer beyond 64 bits: the extra is dropped, not the event
+            pass
+    fingerprint_ = event.get("fingerprint")
+    if type(fingerprint_) is list:
+        kept["fingerprint"] = [_clip(part) for part in fingerprint_[:100] if type(part) in _SCALAR_TYPES]
+    dropped = [key for key in event if key not in _KEPT_KEYS]
+    if "extra" in event and "extra" not in kept:
+        dropped.append("extra")
+    if dropped:
+        dropped.sort()
+        kept["_recoup_trimmed"] = dropped
+    return kept
+
+
+def _payload_text(payload: dict[str, Any], event: Mapping[str, Any]) -> str | None:
+    """Adds the kept copy to ``payload`` and returns the payload's JSON text (orjson), or None when orjson
+    cannot write it (an integer beyond 64 bits: `NewEvent` then serialises it with the standard library)."""
+    try:
+        base = orjson.dumps(payload)
+        kept = _kept_copy(event)
+        kept_text = orjson.dumps(kept)
+        if len(kept_text) > MAX_KEPT_EVENT_BYTES:
+            kept = _kept_copy(event, with_detail=False)
+            kept_text = orjson.dumps(kept)
+    except TypeError:
+        payload["sentry"] = _kept_copy(event)
+        return None
+    payload["sentry"] = kept
+    return (base[:-1] + b',"sentry":' + kept_text + b"}").decode()
 
 
 def to_new_event(
@@ -421,18 +595,11 @@ def to_new_event(
     sdk = _object(event.get("sdk"), "sdk")
     if sdk is not None:
         payload["sdk"] = {"name": _text(sdk, "name", "sdk"), "version": _text(sdk, "version", "sdk")}
-    payload["sentry"] = _kept_copy(event, size)
-    fields: dict[str, Any] = {
-        "event_id": event_id, "kind": EventKind.ERROR, "occurred_at": occurred, "message": message, "level": level,
-        "fingerprint": fp, "exception_type": exc_type,
-    }
-    try:
-        return NewEvent(payload=payload, **fields)
-    except InvalidInput as exc:
-        if exc.field != "payload":
-            raise
-    # A number beyond float range (1e400) reads as infinity, which JSON cannot carry: null it, like NaN.
-    return NewEvent(payload=_finite(payload), **fields)
+    text = _payload_text(payload, event)
+    return NewEvent(
+        event_id=event_id, kind=EventKind.ERROR, occurred_at=occurred, message=message, level=level,
+        fingerprint=fp, exception_type=exc_type, payload=payload, payload_json=text,
+    )
 
 
 def _finite(value: Any) -> Any:
