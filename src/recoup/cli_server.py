@@ -75,6 +75,16 @@ def serve(
             "divided among them, so they hold only approximately).",
         ),
     ] = 1,
+    commit_window_ms: Annotated[
+        float,
+        typer.Option(
+            "--commit-window-ms",
+            envvar="RECOUP_COMMIT_WINDOW_MS",
+            min=0.0,
+            max=1000.0,
+            help="How long an idle writer waits for more concurrent requests to share its transaction.",
+        ),
+    ] = 2.0,
 ) -> None:
     """Run the recoup server (migrating the database first). Admin token: $RECOUP_ADMIN_TOKEN or
     `recoup admin create-token`."""
@@ -93,6 +103,7 @@ def serve(
             default_rate_limit_per_minute=rate_limit,
             public_url=public_url or f"http://{host}:{port}",
             workers=workers,
+            commit_window_seconds=commit_window_ms / 1000.0,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
