@@ -138,6 +138,26 @@ def test_admin_tokens_store_alerts_without_a_project(server: LiveServer) -> None
     assert stored == {"from-env-token": None, "from-stored-token": None}
 
 
+def test_two_projects_posting_the_same_alert_each_get_their_own(server: LiveServer) -> None:
+    other, other_key = server.store.create_project("Billing")
+    other_headers = {"Authorization": f"Bearer {other_key.public_key}"}
+    for headers, project_id in [(server.ingest_headers, server.project.id), (other_headers, other.id)]:
+        answer = post(server, payload(alert()), headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["stored"] == 1 and answer.json()["project_id"] == project_id
+    alerts = server.store.list_alerts()
+    assert sorted(a.project_id for a in alerts) == sorted([server.project.id, other.id])
+    assert {(a.fingerprint, a.starts_at, a.status) for a in alerts} == {
+        ("1a30ba71cca2921f", STARTS, AlertStatus.FIRING)
+    }
+
+    # the second project's Alertmanager resolves its alert; the first project's stays firing
+    resolved_body = payload(alert(status="resolved", ends="2026-11-29T10:02:00Z"), status="resolved")
+    assert post(server, resolved_body, headers=other_headers).status_code == 200
+    statuses = {a.project_id: a.status for a in server.store.list_alerts()}
+    assert statuses == {server.project.id: AlertStatus.FIRING, other.id: AlertStatus.RESOLVED}
+
+
 def test_credentials_are_required_and_checked(server: LiveServer) -> None:
     for headers, message in [
         ({}, "required"),

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, insert, inspect, text
+from sqlalchemy.exc import IntegrityError
+from store_support import T0
 
-from recoup.store import InvalidInput, StoreUnavailable, current_revision, head_revision, migrate, open_store
-from recoup.store.engine import create_store_engine, normalize_url
-from recoup.store.models import Base
+from recoup.store import (
+    AlertStatus,
+    InvalidInput,
+    NewAlert,
+    StoreUnavailable,
+    current_revision,
+    head_revision,
+    migrate,
+    open_store,
+)
+from recoup.store.engine import BEGIN_MODE_OPTION, create_store_engine, normalize_url
+from recoup.store.migrate import alembic_config
+from recoup.store.models import Base, JsonDoc, UTCDateTime
 
 TABLES = {"projects", "project_keys", "admin_tokens", "events", "error_groups", "alerts", "alembic_version"}
 
@@ -125,3 +143,124 @@ def test_the_no_diff_check_has_teeth(db_url: str) -> None:
     finally:
         engine.dispose()
     assert [d[0] for d in diff] == ["add_column"]
+
+
+# -- 0003: alerts unique per project -------------------------------------------------------------------
+
+#: The alerts table as revision 0002 left it (no ``scope``), to write rows into an old database.
+_ALERTS_0002 = sa.table(
+    "alerts",
+    sa.column("project_id", Integer()),
+    sa.column("fingerprint", String()),
+    sa.column("status", String()),
+    sa.column("labels", JsonDoc),
+    sa.column("annotations", JsonDoc),
+    sa.column("starts_at", UTCDateTime()),
+    sa.column("ends_at", UTCDateTime()),
+    sa.column("generator_url", String()),
+    sa.column("received_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
+)
+
+
+def _alembic(db_url: str, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run one alembic command (upgrade/downgrade to ``revision``) in one transaction, as `migrate` does."""
+    engine = create_store_engine(db_url)
+    try:
+        with engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"}).begin() as conn:
+            step(alembic_config(conn), revision)
+    finally:
+        engine.dispose()
+
+
+def _revision(db_url: str) -> str | None:
+    engine = create_store_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return current_revision(conn)
+    finally:
+        engine.dispose()
+
+
+def _alerts(db_url: str) -> list[tuple[int, int | None, str, str]]:
+    """(id, project_id, fingerprint, status) of every alert, read with plain SQL: works at any revision."""
+    engine = create_store_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, project_id, fingerprint, status FROM alerts ORDER BY id"))
+            return [(r.id, r.project_id, r.fingerprint, r.status) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def _old_alert(project_id: int | None, fingerprint: str) -> dict[str, Any]:
+    return {
+        "project_id": project_id, "fingerprint": fingerprint, "status": "firing", "labels": {"alertname": "A"},
+        "annotations": {}, "starts_at": T0, "ends_at": None, "generator_url": "http://prom/graph",
+        "received_at": T0, "updated_at": T0,
+    }  # fmt: skip
+
+
+def _new_alert(fingerprint: str, status: str = "firing") -> NewAlert:
+    return NewAlert(
+        fingerprint=fingerprint, status=AlertStatus(status), starts_at=T0,
+        ends_at=T0 + timedelta(minutes=5) if status == "resolved" else None,
+        labels={"alertname": "A"}, annotations={}, generator_url="http://prom/graph",
+    )  # fmt: skip
+
+
+def test_upgrading_a_0002_database_keeps_its_alerts_and_files_them_by_project(db_url: str) -> None:
+    _alembic(db_url, command.upgrade, "0002")
+    with open_store(db_url, migrate=False) as store:  # the projects table is unchanged since 0001
+        shop, _ = store.create_project("shop")
+        billing, _ = store.create_project("billing")
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(_ALERTS_0002),
+                [_old_alert(shop.id, "shared"), _old_alert(billing.id, "own"), _old_alert(None, "admin")],
+            )
+    before = _alerts(db_url)
+    assert len(before) == 3
+
+    assert migrate(db_url) == head_revision()
+    with open_store(db_url) as store:
+        assert _alerts(db_url) == before
+        assert sorted((a.id, a.project_id, a.fingerprint, a.status.value) for a in store.list_alerts()) == before
+        ids = {fingerprint: id_ for id_, _, fingerprint, _ in before}
+        # the old rows got their scope: the same episode upserts them, in their own project or the admin scope
+        (shared,) = store.record_alerts([_new_alert("shared", "resolved")], project_id=shop.id)
+        (admin,) = store.record_alerts([_new_alert("admin", "resolved")])
+        assert (shared.id, admin.id) == (ids["shared"], ids["admin"])
+        # and another project sending the shop's episode now gets its own alert
+        (billings,) = store.record_alerts([_new_alert("shared")], project_id=billing.id)
+        assert billings.id not in ids.values() and billings.project_id == billing.id
+        assert len(store.list_alerts()) == 4
+
+
+def test_downgrading_0003_restores_the_old_key_unless_projects_share_an_episode(db_url: str) -> None:
+    with open_store(db_url) as store:
+        shop, _ = store.create_project("shop")
+        billing, _ = store.create_project("billing")
+        store.record_alerts([_new_alert("a")], project_id=shop.id)
+        store.record_alerts([_new_alert("a")], project_id=billing.id)
+    # two projects hold the same episode: the old unique key cannot be restored, and nothing changes
+    with pytest.raises(IntegrityError):
+        _alembic(db_url, command.downgrade, "0002")
+    assert _revision(db_url) == head_revision()
+    assert len(_alerts(db_url)) == 2
+
+    with open_store(db_url) as store, store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM alerts WHERE project_id = :p"), {"p": billing.id})
+    _alembic(db_url, command.downgrade, "0002")
+    assert _revision(db_url) == "0002"
+    engine = create_store_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert "scope" not in {c["name"] for c in inspect(conn).get_columns("alerts")}
+            uniques = {u["name"]: u["column_names"] for u in inspect(conn).get_unique_constraints("alerts")}
+            assert uniques == {"uq_alerts_fingerprint_starts_at": ["fingerprint", "starts_at"]}
+            assert conn.execute(text("SELECT count(*) FROM alerts")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert migrate(db_url) == head_revision()  # and back up again
+    assert [project_id for _, project_id, _, _ in _alerts(db_url)] == [shop.id]

@@ -67,6 +67,27 @@ def create_store_engine(url: str | URL, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL once. Reading the mode needs no lock, so connections to a file already in
+    WAL skip the switch; the switch itself needs an exclusive lock and, when several connections open a
+    brand-new file at once, can answer "database is locked" without waiting on busy_timeout — so retry
+    it for as long as busy_timeout would have waited."""
+    import sqlite3
+    import time
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -76,7 +97,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:

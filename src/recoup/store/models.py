@@ -20,6 +20,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
@@ -169,12 +170,18 @@ class EventRow(Base):
 class AlertRow(Base):
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("fingerprint", "starts_at"),
+        # One row per firing episode (fingerprint, startsAt) *per project*: two projects' Alertmanagers
+        # may send the same label set, and each must get its own alert.
+        UniqueConstraint("scope", "fingerprint", "starts_at"),
+        CheckConstraint("scope = coalesce(project_id, 0)", name="scope_is_project"),
         Index("ix_alerts_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     project_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: ``project_id``, or 0 for alerts recorded with an admin token: the NOT NULL stand-in for project_id in
+    #: the unique key (NULLs never conflict, so project_id itself would not upsert admin alerts).
+    scope: Mapped[int] = mapped_column(BigId)
     fingerprint: Mapped[str] = mapped_column(String(FINGERPRINT_MAX))
     status: Mapped[str] = mapped_column(String(16))
     labels: Mapped[dict[str, Any]] = mapped_column(JsonDoc)

@@ -209,7 +209,7 @@ class Store:
         )
         alerts = self._insert(_ALERTS)
         self._upsert_alerts = alerts.on_conflict_do_update(
-            index_elements=["fingerprint", "starts_at"],
+            index_elements=["scope", "fingerprint", "starts_at"],
             set_={
                 # Resolved is final for an episode: a late "firing" copy does not reopen it.
                 "status": func.coalesce(
@@ -790,13 +790,17 @@ class Store:
         return self._transaction(work)
 
     def record_alerts(self, alerts: Sequence[NewAlert], *, project_id: int | None = None) -> list[Alert]:
-        """Upsert Alertmanager alerts by (fingerprint, starts_at), the identity of one firing episode.
-        A resolved alert stays resolved when a late "firing" copy of the same episode arrives."""
+        """Upsert Alertmanager alerts by (fingerprint, starts_at), the identity of one firing episode, within
+        ``project_id`` (None: the admin scope, alerts sent with an admin token). Two projects sending the same
+        episode get an alert each. A resolved alert stays resolved when a late "firing" copy of the same
+        episode arrives."""
         for index, item in enumerate(alerts):
             if not isinstance(item, NewAlert):
                 raise InvalidInput(f"alerts[{index}]", f"must be a NewAlert, got {type(item).__name__}")
         if not alerts:
             return []
+        scope = 0 if project_id is None else project_id  # the stored scope; see AlertRow.scope
+        # One call has one scope, so (fingerprint, starts_at) identifies an episode within the batch.
         latest: dict[tuple[str, datetime], NewAlert] = {}
         for item in alerts:  # last copy of an episode in the batch wins, as Alertmanager's latest view
             latest[(item.fingerprint, item.starts_at)] = item
@@ -808,6 +812,7 @@ class Store:
             values = [
                 {
                     "project_id": project_id,
+                    "scope": scope,
                     "fingerprint": a.fingerprint,
                     "status": a.status.value,
                     "labels": dict(a.labels),
