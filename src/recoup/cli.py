@@ -119,10 +119,24 @@ def assess(
             progress.advance(task)
 
         server_summary = None
+        phase = None
         try:
             with contextlib.ExitStack() as stack:
                 sending = None if no_server else stack.enter_context(ServerPhase(server_config))
                 result = asyncio.run(run_assessment(config, on_done, sending.record_error if sending else None))
+                if engine_count:
+                    from recoup.assess.engine_phase import run_engine_phase
+
+                    repairs = progress.add_task("repairs", total=engine_count)
+                    phase = asyncio.run(
+                        run_engine_phase(
+                            engine_count,
+                            min(config.concurrency, 50),
+                            config.seed,
+                            lambda _o: progress.advance(repairs),
+                            forward=sending.emit if sending else None,
+                        )
+                    )
                 if sending is not None:
                     from recoup.assess.phase_reports import summarise_server
 
@@ -137,17 +151,9 @@ def assess(
         summary = summarise(result)
         if server_summary is not None:
             summary["server"] = server_summary
-
-        if engine_count:
-            from recoup.assess.engine_phase import run_engine_phase
+        if phase is not None:
             from recoup.assess.phase_reports import summarise_engine
 
-            repairs = progress.add_task("repairs", total=engine_count)
-            phase = asyncio.run(
-                run_engine_phase(
-                    engine_count, min(config.concurrency, 50), config.seed, lambda _o: progress.advance(repairs)
-                )
-            )
             summary["engine"] = summarise_engine(phase)
         if workflow_count:
             from recoup.assess.phase_reports import summarise_workflows

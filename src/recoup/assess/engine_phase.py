@@ -41,13 +41,17 @@ _GIT_ENV = {
 
 
 class _Collector:
-    """The engine's telemetry sink: keeps every event (emit is called from the event loop thread)."""
+    """The engine's telemetry sink: keeps every event (emit is called from the event loop thread) and
+    hands each to ``forward`` too (the server phase, when one runs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, forward: Callable[[TelemetryEvent], None] | None = None) -> None:
         self.events: list[TelemetryEvent] = []
+        self._forward = forward
 
     def emit(self, event: TelemetryEvent) -> None:
         self.events.append(event)
+        if self._forward is not None:
+            self._forward(event)
 
 
 @dataclass
@@ -240,14 +244,19 @@ def engine_config(root: str, seed: int) -> EngineConfig:
 
 
 async def run_engine_phase(
-    ops: int, concurrency: int, seed: int, on_done: Callable[[RepairOutcome], None] | None = None
+    ops: int,
+    concurrency: int,
+    seed: int,
+    on_done: Callable[[RepairOutcome], None] | None = None,
+    forward: Callable[[TelemetryEvent], None] | None = None,
 ) -> EnginePhaseResult:
-    """`ops` operations, each meeting one repair case (round robin, shuffled by `seed`)."""
+    """`ops` operations, each meeting one repair case (round robin, shuffled by `seed`); the engine's
+    telemetry also goes to ``forward`` when given."""
     rng = random.Random(seed)
     names = [list(CASES)[i % len(CASES)] for i in range(ops)]
     rng.shuffle(names)
     root = tempfile.mkdtemp(prefix="recoup-assess-engine-")
-    collector = _Collector()
+    collector = _Collector(forward)
     repos = [_make_repo(root, i) for i in range(min(4, concurrency))]
     outcomes: list[RepairOutcome] = []
     try:

@@ -234,8 +234,9 @@ def server_markdown(s: dict[str, Any]) -> list[str]:
         "",
         "## Telemetry to a recoup server under the fault load",
         "",
-        f"While the operations above ran, the library's telemetry went to {where}: policy events through",
-        "`bridge_policy_events`, one classified `ErrorEvent` per error an attempt met, all into an `HttpSink`",
+        "While the operations above ran (the pipeline phase, then the engine phase), the library's telemetry went to",
+        f"{where}: policy events through `bridge_policy_events`, one classified `ErrorEvent` per error an attempt",
+        "met, and the `RecoveryEngine`'s own events (errors, attempts, outcomes), all into an `HttpSink`",
         f"(batch_size {sink['batch_size']}, flush_interval {sink['flush_interval']:g} s, max_attempts "
         f"{sink['max_attempts']}) posting to `POST /api/v1/events` with an ingest key. Events were read back",
         "through the read API with an admin token. The pipeline figures above were measured with this telemetry",

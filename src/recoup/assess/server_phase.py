@@ -445,6 +445,11 @@ class ServerPhase:
                 ErrorEvent.from_exception(exc, service=self.service, operation="assess-upstream", classify=True)
             )
 
+    def emit(self, event: TelemetryEvent) -> None:
+        """Send one more telemetry event (the engine phase's own events go through here)."""
+        if self._recorder is not None:
+            self._recorder.emit(event)
+
     # -- after the load ---------------------------------------------------------------------------
 
     def finish(self) -> ServerPhaseResult:
