@@ -5,13 +5,21 @@ statuses, stdlib corners, more CLI tools, Node.js, Go, Java and git. Everything 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import (
+    Env,
+    Record,
+    failure_text,
+    git_failure_records,
+    python_case_records,
+    record,
+    run,
+    shell_failure_records,
+    write_batch,
+)
 from runtime_provokers import go_records, java_records
 
 BLIND10_SOURCES = frozenset({"pint", "babel", "phonenumbers", "asyncssh", "ldap3", "pyopenssl",
@@ -201,14 +209,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 
 def blind10_records(env: Env) -> list[Record]:
-    out: list[Record] = []
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out: list[Record] = python_case_records(_py_cases(env))
     for name, category, script in NODE:
         flags = ["--input-type=module"] if "await" in script else []
         text = failure_text(run(["node", *flags, "-e", script.replace("HTTPURL", env.http)], cwd=env.tmp))
@@ -220,39 +221,22 @@ def blind10_records(env: Env) -> list[Record]:
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], cwd=repo, env=_GIT_ENV)
     run(["git", "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, env=_GIT_ENV)
-    for name, args in _git(env):
+
+    def set_up(name: str) -> None:
         if name == "git_symbolic_ref_detached":
             run(["git", "checkout", "-q", "--detach"], cwd=repo, env=_GIT_ENV)
-        proc = run(["git", *args], cwd=repo, env=_GIT_ENV)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if text:
-            out.append(record(text, "git", "git-extra7", "stderr", name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+
+    out.extend(git_failure_records(_git(env), repo, "git-extra7", _GIT_ENV, before=set_up))
     scratch = env.tmp / "blind10-scratch"
     scratch.mkdir()
-    for name, category, script in SHELL:
-        script = script.replace("CLOSED", str(env.closed_port)).replace("BLINDTMP", str(scratch))
-        try:
-            text = failure_text(run(["bash", "-c", script], cwd=env.tmp, timeout=60))
-        except (RuntimeError, OSError) as harness:
-            print(f"problem: {name}: {type(harness).__name__}", file=sys.stderr)
-            continue
-        if text:
-            out.append(record(text, category, "shell-extra7", "stderr", name))
+    out.extend(shell_failure_records(SHELL, env.tmp, "shell-extra7",
+                                     prepare=lambda s: s.replace("CLOSED", str(env.closed_port))
+                                     .replace("BLINDTMP", str(scratch))))
     return out
 
 
-if __name__ == "__main__":  # write the batch to a file without printing any text: for the blind score
-    import json
-
-    from common import local_env
-
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    with local_env() as environment:
-        recs = blind10_records(environment)
-    Path(sys.argv[1]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    print(f"{len(recs)} records")
+if __name__ == "__main__":
+    write_batch(blind10_records)
 
 
 __all__ = ["BLIND10_SOURCES", "blind10_records"]

@@ -5,13 +5,21 @@ Java and git. Everything talks to 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import (
+    Env,
+    Record,
+    failure_text,
+    git_failure_records,
+    python_case_records,
+    record,
+    run,
+    shell_failure_records,
+    write_batch,
+)
 from runtime_provokers import go_records, java_records
 
 BLIND11_SOURCES = frozenset({"aio-pika", "aiokafka", "minio", "schema", "arrow", "sh", "xmlschema", "jsonpatch",
@@ -187,14 +195,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 
 def blind11_records(env: Env) -> list[Record]:
-    out: list[Record] = []
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out: list[Record] = python_case_records(_py_cases(env))
     for name, category, script in NODE:
         flags = ["--input-type=module"] if "await" in script else []
         try:
@@ -214,34 +215,13 @@ def blind11_records(env: Env) -> list[Record]:
     run(["git", "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, env=_GIT_ENV)
     run(["git", "remote", "add", "origin", str(origin)], cwd=repo, env=_GIT_ENV)
     run(["git", "push", "-q", "origin", "main"], cwd=repo, env=_GIT_ENV)
-    for name, args in _git(env):
-        proc = run(["git", *args], cwd=repo, env=_GIT_ENV)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if text:
-            out.append(record(text, "git", "git-extra8", "stderr", name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
-    for name, category, script in SHELL:
-        try:
-            text = failure_text(run(["bash", "-c", script], cwd=env.tmp, timeout=60))
-        except (RuntimeError, OSError) as harness:
-            print(f"problem: {name}: {type(harness).__name__}", file=sys.stderr)
-            continue
-        if text:
-            out.append(record(text, category, "shell-extra8", "stderr", name))
+    out.extend(git_failure_records(_git(env), repo, "git-extra8", _GIT_ENV))
+    out.extend(shell_failure_records(SHELL, env.tmp, "shell-extra8"))
     return out
 
 
-if __name__ == "__main__":  # write the batch to a file without printing any text: for the blind score
-    import json
-
-    from common import local_env
-
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    with local_env() as environment:
-        recs = blind11_records(environment)
-    Path(sys.argv[1]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    print(f"{len(recs)} records")
+if __name__ == "__main__":
+    write_batch(blind11_records)
 
 
 __all__ = ["BLIND11_SOURCES", "blind11_records"]

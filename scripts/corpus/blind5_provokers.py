@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import Env, Record, failure_text, git_failure_records, python_case_records, record, run
 from runtime_provokers import go_records, java_records
 
 BLIND5_SOURCES = frozenset({"py-extra3", "libs-extra", "node-extra3", "go-extra3", "java-extra3", "git-extra2",
@@ -161,14 +161,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 
 def blind5_records(env: Env) -> list[Record]:
-    out: list[Record] = []
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out: list[Record] = python_case_records(_py_cases(env))
     for name, category, script in NODE:
         flags = ["--input-type=module"] if "await" in script else []
         text = failure_text(run(["node", *flags, "-e", script.replace("HTTPURL", env.http)], cwd=env.tmp))
@@ -179,15 +172,12 @@ def blind5_records(env: Env) -> list[Record]:
     repo = env.tmp / "blind5-repo"
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], cwd=repo, env=_GIT_ENV)
-    for name, args in _git(env):
+
+    def set_up(name: str) -> None:
         if name == "git_worktree_checked_out":
             run(["git", "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, env=_GIT_ENV)
-        proc = run(["git", *args], cwd=repo, env=_GIT_ENV)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if text:
-            out.append(record(text, "git", "git-extra2", "stderr", name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+
+    out.extend(git_failure_records(_git(env), repo, "git-extra2", _GIT_ENV, before=set_up))
     for name, category, script in SHELL:
         try:
             text = failure_text(run(["bash", "-c", script], cwd=env.tmp))

@@ -5,13 +5,20 @@ git). Scored once, blind, before anyone read the texts; everything talks to 127.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import (
+    Env,
+    Record,
+    failure_text,
+    git_failure_records,
+    python_case_records,
+    record,
+    run,
+    write_batch,
+)
 from runtime_provokers import go_records, java_records
 
 _GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
@@ -322,14 +329,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 
 def blind6_records(env: Env) -> list[Record]:
-    out: list[Record] = []
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out: list[Record] = python_case_records(_py_cases(env))
     for name, category, script in NODE:
         flags = ["--input-type=module"] if "await" in script else []
         text = failure_text(run(["node", *flags, "-e", script.replace("HTTPURL", env.http)], cwd=env.tmp))
@@ -341,15 +341,12 @@ def blind6_records(env: Env) -> list[Record]:
     repo = env.tmp / "blind6-repo"
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], cwd=repo, env=_GIT_ENV)
-    for name, args in _git(env):
+
+    def set_up(name: str) -> None:
         if name == "git_describe_no_tags":
             run(["git", "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, env=_GIT_ENV)
-        proc = run(["git", *args], cwd=repo, env=_GIT_ENV)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if text:
-            out.append(record(text, "git", "git-extra3", "stderr", name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+
+    out.extend(git_failure_records(_git(env), repo, "git-extra3", _GIT_ENV, before=set_up))
     scratch = env.tmp / "blind6-scratch"
     scratch.mkdir()
     for name, category, script in SHELL:
@@ -364,16 +361,8 @@ def blind6_records(env: Env) -> list[Record]:
     return out
 
 
-if __name__ == "__main__":  # write the batch to a file without printing any text: for the blind score
-    import json
-
-    from common import local_env
-
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    with local_env() as environment:
-        recs = blind6_records(environment)
-    Path(sys.argv[1]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    print(f"{len(recs)} records")
+if __name__ == "__main__":
+    write_batch(blind6_records)
 
 
 __all__ = ["blind6_records"]

@@ -4,13 +4,20 @@ more CLI tools, Node.js, Go, Java and git. Scored once, blind; everything talks 
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import (
+    Env,
+    Record,
+    failure_text,
+    git_failure_records,
+    python_case_records,
+    record,
+    run,
+    shell_failure_records,
+    write_batch,
+)
 from runtime_provokers import go_records, java_records
 
 BLIND7_SOURCES = frozenset({"websockets", "psutil", "pillow", "ruamel.yaml", "cbor2", "email-validator", "pyjwt",
@@ -197,14 +204,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 
 def blind7_records(env: Env) -> list[Record]:
-    out: list[Record] = []
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out: list[Record] = python_case_records(_py_cases(env))
     for name, category, script in NODE:
         flags = ["--input-type=module"] if "await" in script else []
         script = script.replace("HTTPURL", env.http).replace("CLOSED", str(env.closed_port))
@@ -217,37 +217,17 @@ def blind7_records(env: Env) -> list[Record]:
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], cwd=repo, env=_GIT_ENV)
     run(["git", "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, env=_GIT_ENV)
-    for name, args in _git(env):
-        proc = run(["git", *args], cwd=repo, env=_GIT_ENV)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if text:
-            out.append(record(text, "git", "git-extra4", "stderr", name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out.extend(git_failure_records(_git(env), repo, "git-extra4", _GIT_ENV))
     scratch = env.tmp / "blind7-scratch"
     scratch.mkdir()
-    for name, category, script in SHELL:
-        script = script.replace("CLOSED", str(env.closed_port)).replace("BLINDTMP", str(scratch))
-        try:
-            text = failure_text(run(["bash", "-c", script], cwd=env.tmp, timeout=60))
-        except (RuntimeError, OSError) as harness:
-            print(f"problem: {name}: {type(harness).__name__}", file=sys.stderr)
-            continue
-        if text:
-            out.append(record(text, category, "shell-extra4", "stderr", name))
+    out.extend(shell_failure_records(SHELL, env.tmp, "shell-extra4",
+                                     prepare=lambda s: s.replace("CLOSED", str(env.closed_port))
+                                     .replace("BLINDTMP", str(scratch))))
     return out
 
 
-if __name__ == "__main__":  # write the batch to a file without printing any text: for the blind score
-    import json
-
-    from common import local_env
-
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    with local_env() as environment:
-        recs = blind7_records(environment)
-    Path(sys.argv[1]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    print(f"{len(recs)} records")
+if __name__ == "__main__":
+    write_batch(blind7_records)
 
 
 __all__ = ["BLIND7_SOURCES", "blind7_records"]

@@ -14,11 +14,12 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,71 @@ def failure_text(proc: subprocess.CompletedProcess[str]) -> str:
         raise RuntimeError(f"expected a failure from {proc.args!r}, got exit 0: {proc.stdout[:200]}")
     text = proc.stderr.strip() or proc.stdout.strip()
     return text
+
+
+# --------------------------------------------------------------------------- batch loops the provokers share
+
+
+def python_case_records(cases: Iterable[tuple[str, str, str, Callable[[], Any]]]) -> list[Record]:
+    """Run each (name, category, source, fn): its real exception becomes two records; a case that does
+    not fail is reported on stderr, never recorded."""
+    out: list[Record] = []
+    for name, category, source, fn in cases:
+        try:
+            fn()
+        except BaseException as exc:  # the real exception, whatever it is
+            out.extend(exception_records(exc, category, source, name))
+        else:
+            print(f"problem: {name}: no failure", file=sys.stderr)
+    return out
+
+
+def git_failure_records(
+    cases: Iterable[tuple[str, Sequence[str]]],
+    repo: Path,
+    source: str,
+    git_env: dict[str, str],
+    before: Callable[[str], None] | None = None,
+) -> list[Record]:
+    """Run ``git ARGS`` in ``repo`` for each (name, args) and record what a failing one printed;
+    ``before(name)`` can set the repository up for one case."""
+    out: list[Record] = []
+    for name, args in cases:
+        if before is not None:
+            before(name)
+        proc = run(["git", *args], cwd=repo, env=git_env)
+        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
+        if text:
+            out.append(record(text, "git", source, "stderr", name))
+        else:
+            print(f"problem: {name}: no failure", file=sys.stderr)
+    return out
+
+
+def shell_failure_records(
+    scripts: Iterable[tuple[str, str, str]], cwd: Path, source: str, prepare: Callable[[str], str] = str
+) -> list[Record]:
+    """Run each (name, category, script) with bash (``prepare`` fills its placeholders) and record what it
+    printed when it failed; a harness problem (no failure, a timeout, an OS error) is reported on stderr."""
+    out: list[Record] = []
+    for name, category, script in scripts:
+        try:
+            text = failure_text(run(["bash", "-c", prepare(script)], cwd=cwd, timeout=60))
+        except (RuntimeError, OSError) as harness:
+            print(f"problem: {name}: {type(harness).__name__}", file=sys.stderr)
+            continue
+        if text:
+            out.append(record(text, category, source, "stderr", name))
+    return out
+
+
+def write_batch(make_records: Callable[[Env], list[Record]]) -> None:
+    """``python blindN_provokers.py OUT``: write the batch to OUT without printing any of its text (the
+    blind score must not see it first), only how many records there are."""
+    import json
+
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    with local_env() as environment:
+        recs = make_records(environment)
+    Path(sys.argv[1]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    print(f"{len(recs)} records")
