@@ -18,7 +18,6 @@ import types
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
@@ -31,26 +30,18 @@ from recoup.server.body import read_body
 from recoup.server.schemas import INGEST_REQUEST_SCHEMA, NATIVE_EVENTS_PATH, IngestResponse
 from recoup.server.state import ServerState, get_state
 from recoup.store import (
-    EventKind,
     InvalidInput,
-    Level,
     NewEvent,
     NotFound,
     StoreUnavailable,
     new_event_from_telemetry,
 )
-from recoup.store.values import MESSAGE_MAX
+from recoup.store.convert import occurred_at, telemetry_row
 from recoup.telemetry.events import (
     EVENT_TYPES,
     SCHEMA_VERSION,
-    BreakerTransitionEvent,
-    CheckpointEvent,
-    ErrorEvent,
     EventSchemaError,
     Frame,
-    Outcome,
-    RecoveryAttemptEvent,
-    RecoveryOutcomeEvent,
     TelemetryEvent,
     event_from_dict,
 )
@@ -260,57 +251,8 @@ def _check_fields(data: dict[str, Any], kind: str, where: str) -> None:
 
 # -- wire dict -> NewEvent ---------------------------------------------------------------------------------
 #
-# The same rows `recoup.store.new_event_from_telemetry` makes of the event `event_from_dict` would rebuild
-# (tests/server/test_native.py checks the two agree field by field), read straight from the checked dict.
-
-
-def _error_row(d: dict[str, Any]) -> dict[str, Any]:
-    category = d.get("category")
-    return {"kind": EventKind.ERROR, "level": Level.ERROR, "message": d["message"][:MESSAGE_MAX],
-            "exception_type": d["exception_type"] or None, "category": category or None,
-            "fingerprint": d.get("fingerprint") or None}
-
-
-def _recovery_outcome_row(d: dict[str, Any]) -> dict[str, Any]:
-    outcome = Outcome(d["outcome"])
-    return {"kind": EventKind.RECOVERY, "level": _OUTCOME_LEVEL.get(outcome, Level.INFO),
-            "message": f"{d['operation']}: {outcome.value} by {d['strategy']} after {d.get('attempts', 1)} attempt(s)",
-            "exception_type": d.get("error_type"), "category": d.get("category") or None}
-
-
-def _recovery_attempt_row(d: dict[str, Any]) -> dict[str, Any]:
-    delay = float(d.get("delay", 0.0))
-    return {"kind": EventKind.RECOVERY, "level": Level.INFO,
-            "message": f"{d['operation']}: {d['strategy']} attempt {d['attempt']} in {delay:g}s",
-            "exception_type": d.get("error_type"), "category": d.get("category") or None}
-
-
-def _breaker_row(d: dict[str, Any]) -> dict[str, Any]:
-    reason = d.get("reason", "")
-    return {"kind": EventKind.BREAKER, "level": Level.WARNING if d["to_state"] == "open" else Level.INFO,
-            "message": f"breaker {d['breaker']}: {d['from_state']} -> {d['to_state']}"
-            + (f" ({reason})" if reason else "")}
-
-
-def _checkpoint_row(d: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": EventKind.CHECKPOINT, "level": Level.ERROR if d["status"] == "failed" else Level.INFO,
-            "message": f"{d['workflow']}/{d['run_id']}: step {d['step']} {d['status']}"}
-
-
-_OUTCOME_LEVEL = {
-    Outcome.SUCCEEDED: Level.INFO,
-    Outcome.RECOVERED: Level.INFO,
-    Outcome.DEGRADED: Level.WARNING,
-    Outcome.GAVE_UP: Level.ERROR,
-    Outcome.FAILED_FAST: Level.ERROR,
-}
-_ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    ErrorEvent.event_type: _error_row,
-    RecoveryOutcomeEvent.event_type: _recovery_outcome_row,
-    RecoveryAttemptEvent.event_type: _recovery_attempt_row,
-    BreakerTransitionEvent.event_type: _breaker_row,
-    CheckpointEvent.event_type: _checkpoint_row,
-}
+# `recoup.store.convert.telemetry_row` maps the checked dict to the row, as it does for the library's own
+# events (tests/server/test_native.py checks both paths agree field by field).
 
 
 def _plain_tags(data: dict[str, Any]) -> dict[str, Any]:
@@ -326,13 +268,6 @@ def _payload_text(data: dict[str, Any]) -> str:
         return orjson.dumps(data).decode()
     except orjson.JSONEncodeError as exc:  # nesting past orjson's limit (255) in a field of the producer's own
         raise InvalidInput("payload", f"cannot be stored: {exc}") from None
-
-
-def _occurred_at(timestamp: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(timestamp, UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise InvalidInput("timestamp", f"not a usable epoch time: {exc}") from None
 
 
 def parse_event(data: Any, where: str) -> NewEvent:
@@ -359,8 +294,8 @@ def parse_event(data: Any, where: str) -> NewEvent:
         data.setdefault("timestamp", time.time())
         data.setdefault("id", uuid.uuid4().hex)
     try:
-        return NewEvent(event_id=data["id"], occurred_at=_occurred_at(data["timestamp"]), payload=data,
-                        payload_json=_payload_text(data), **_ROWS[kind](data))
+        return NewEvent(event_id=data["id"], occurred_at=occurred_at(data["timestamp"]), payload=data,
+                        payload_json=_payload_text(data), **telemetry_row(data))
     except InvalidInput as exc:
         field = _WIRE_NAMES.get(exc.field, exc.field)
         raise InvalidInput(where if field == "payload" else f"{where}.{field}", exc.problem) from None
