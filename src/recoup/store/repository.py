@@ -510,33 +510,9 @@ class Store:
                 raise InvalidInput(f"events[{index}]", f"must be a NewEvent, got {type(item).__name__}")
         if received_at is not None and (received_at.tzinfo is None or received_at.utcoffset() is None):
             raise InvalidInput("received_at", "must be timezone-aware")
-        if not events:
-            return IngestResult(inserted=(), duplicates=(), groups={}, new_groups=())
-        # First occurrence wins within a batch; later copies are duplicates like a redelivery's.
-        unique: dict[str, NewEvent] = {}
-        for item in events:
-            unique.setdefault(item.event_id, item)
-
-        def work(session: Session) -> IngestResult:
-            if session.get(ProjectRow, project_id) is None:
-                raise NotFound(f"project {project_id} does not exist")
-            conn = session.connection()
-            groups, created = self._lock_groups(conn, project_id, list(unique.values()))
-            # RETURNING tells which rows went in; duplicates return nothing.
-            inserted = self._insert_event_rows(
-                conn, project_id, received_at or utcnow(), sorted(unique.values(), key=_event_id), groups
-            )
-            new_groups = self._add_to_groups(
-                conn, groups, created, [unique[i] for i in inserted if unique[i].fingerprint]
-            )
-            return IngestResult(
-                inserted=tuple(e.event_id for e in unique.values() if e.event_id in inserted),
-                duplicates=_duplicates(events, inserted),
-                groups={fp: gid for fp, gid in groups.items() if fp not in created or fp in new_groups},
-                new_groups=tuple(sorted(new_groups)),
-            )
-
-        return self._transaction(work)
+        # One batch of the group commit: same transaction, locks and results (first occurrence of an id wins
+        # within a batch; later copies are duplicates like a redelivery's).
+        return self.ingest_many([(project_id, events, received_at)])[0]
 
     def _insert_event_rows(
         self,
@@ -1084,10 +1060,6 @@ def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is UTC:  # NewEvent's times are UTC already: drop the "+00:00" rather than convert
         return value.isoformat(" ", "microseconds")[:-6]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _event_id(event: NewEvent) -> str:
-    return event.event_id
 
 
 def _time_and_id(event: NewEvent) -> tuple[datetime, str]:
