@@ -1,19 +1,17 @@
-"""A real recoup server for tests: uvicorn serving `create_app` on a free 127.0.0.1 port in a thread,
-with one project, its ingest key and an admin token ready to use."""
+"""A real recoup server for tests: `recoup.server.embedded.EmbeddedServer` (uvicorn serving `create_app`
+on a free 127.0.0.1 port in a thread), seen through `LiveServer`, with one project, its ingest key and an
+admin token ready to use."""
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-import uvicorn
-
-from recoup.server import ServerSettings, create_app
-from recoup.store import Project, ProjectKey, Store, open_store
+from recoup.server import ServerSettings
+from recoup.server.embedded import EmbeddedServer
+from recoup.store import Project, ProjectKey, Store
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
@@ -51,36 +49,14 @@ def free_socket() -> socket.socket:
 
 @contextmanager
 def live_server(settings: ServerSettings) -> Iterator[LiveServer]:
-    """Serve ``settings`` until the block ends; the database is migrated and seeded first."""
-    settings = replace(settings, admin_token=ADMIN_TOKEN)
-    store = open_store(settings.db_url)
-    try:
-        project, key = store.create_project("Checkout API")
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        settings = replace(settings, public_url=f"http://127.0.0.1:{port}")
-        app = create_app(settings)
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        try:
-            yield LiveServer(
-                url=f"http://127.0.0.1:{port}",
-                store=store,
-                settings=settings,
-                project=project,
-                key=key,
-                admin_token=ADMIN_TOKEN,
-            )
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
-            sock.close()
-    finally:
-        store.close()
+    """Serve ``settings`` (with the test admin token) until the block ends; the database is migrated and
+    seeded first."""
+    with EmbeddedServer(replace(settings, admin_token=ADMIN_TOKEN), project_name="Checkout API") as server:
+        yield LiveServer(
+            url=server.url,
+            store=server.store,
+            settings=server.settings,
+            project=server.project,
+            key=server.key,
+            admin_token=ADMIN_TOKEN,
+        )
