@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, record, run
+from common import Env, Record, failure_text, python_case_records, record, run
 from runtime_provokers import go_records, java_records
 
 BLIND4_SOURCES = frozenset({"git-extra", "node-extra2", "java-extra2", "go-extra2", "py-extra2",
@@ -159,13 +159,7 @@ def blind4_records(env: Env) -> list[Record]:
         out.append(record(text, category, "node-extra2", "stderr", name))
     out.extend(java_records(env, JAVA, "java-extra2"))
     out.extend(go_records(env, GO, "go-extra2", GO_IMPORTS))
-    for name, category, source, fn in _py_cases(env):
-        try:
-            fn()
-        except BaseException as exc:  # the real exception, whatever it is
-            out.extend(exception_records(exc, category, source, name))
-        else:
-            print(f"problem: {name}: no failure", file=sys.stderr)
+    out.extend(python_case_records(_py_cases(env)))
     cli: list[tuple[str, str, list[str]]] = [
         ("pg_isready_closed", "network", ["pg_isready", "-h", "127.0.0.1", "-p", str(env.closed_port)]),
         ("pg_dump_no_db", "validation", ["pg_dump", "postgresql://postgres@127.0.0.1:5432/blind4_nodb"]),

@@ -11,12 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from recoup.store import ProjectKey, Store, StoreUnavailable
+
+if TYPE_CHECKING:
+    from recoup.server.state import ServerState
 
 KEY_TTL_SECONDS = 5.0
 
@@ -111,6 +115,20 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def is_configured_admin_token(state: ServerState, token: str) -> bool:
+    """Whether ``token`` is the admin token from the settings (no database needed)."""
+    configured = state.settings.admin_token
+    return configured is not None and hmac.compare_digest(token.encode(), configured.encode())
+
+
+async def is_admin_token(state: ServerState, token: str) -> bool:
+    """Whether ``token`` is an admin token: the configured one, or a live one in the store (which may
+    raise `StoreUnavailable`)."""
+    if is_configured_admin_token(state, token):
+        return True
+    return await run_in_threadpool(state.store.verify_admin_token, token)
+
+
 async def require_admin(request: Request) -> None:
     """FastAPI dependency for the read and management API: a valid admin token or 401/403."""
     from recoup.server.state import get_state
@@ -120,11 +138,8 @@ async def require_admin(request: Request) -> None:
     if token is None:
         raise HTTPException(401, "an admin token is required (Authorization: Bearer ...)",
                             headers={"WWW-Authenticate": "Bearer"})
-    configured = state.settings.admin_token
-    if configured is not None and hmac.compare_digest(token.encode(), configured.encode()):
-        return
     try:
-        valid = await run_in_threadpool(state.store.verify_admin_token, token)
+        valid = await is_admin_token(state, token)
     except StoreUnavailable:
         raise HTTPException(503, "the database is unreachable; cannot verify the admin token") from None
     if not valid:

@@ -6,7 +6,6 @@ store's alerts, one row per episode (fingerprint + startsAt), the resolved one u
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Annotated, Any
 
@@ -16,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from recoup.server.alertmanager import PayloadError, parse_payload
-from recoup.server.auth import authorize_ingest, bearer_token, too_many_requests
+from recoup.server.auth import (
+    authorize_ingest,
+    bearer_token,
+    is_admin_token,
+    is_configured_admin_token,
+    too_many_requests,
+)
 from recoup.server.body import read_body
 from recoup.server.state import ServerState, get_state
 from recoup.store import AlertStatus, InvalidInput, NotFound, ProjectKey, StoreUnavailable
@@ -55,13 +60,12 @@ async def _authenticate(state: ServerState, request: Request) -> ProjectKey | No
     if token is None:
         raise HTTPException(401, "an ingest key or admin token is required (Authorization: Bearer ...)",
                             headers={"WWW-Authenticate": "Bearer"})
-    configured = state.settings.admin_token
-    if configured is not None and hmac.compare_digest(token.encode(), configured.encode()):
+    if is_configured_admin_token(state, token):  # before the key lookup, which needs the database
         return None
     if await state.keys.lookup(token) is not None:
         return await authorize_ingest(state.keys, token)
     try:
-        admin = await run_in_threadpool(state.store.verify_admin_token, token)
+        admin = await is_admin_token(state, token)
     except StoreUnavailable:
         raise HTTPException(503, "the database is unreachable; cannot verify the token",
                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
