@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select as sa_select
 from test_durability import PrivatePostgres, private_pg  # noqa: F401  (a fixture: a private cluster to stop)
 
-from recoup.server.app import WorkerShareRateLimiter
+from recoup.server.auth import KeyRateLimiter
 from recoup.server.settings import ServerSettings
 from recoup.server.spool import Spool, SpoolRecord, slot_directory
 from recoup.store import EventKind, NewEvent, create_store_engine, open_store
@@ -307,7 +307,7 @@ def test_each_worker_admits_its_share_of_a_keys_limit(tmp_path: Path) -> None:
         _, default = store.create_project("default")
     finally:
         store.close()
-    limiter = WorkerShareRateLimiter(default_per_minute=9, workers=2)
+    limiter = KeyRateLimiter(default_per_minute=9, workers=2)
     assert [limiter.admit(limited, 10) for _ in range(3)] == [None, None, None]
     assert limiter.admit(limited, 1) is not None  # 30 of 60 per minute in each of 2 workers
     assert limiter.admit(limited, 31) == 60.0  # more than one worker's minute never fits

@@ -7,11 +7,9 @@ work (group-commit writer, spool replay, retention) for the app's lifetime.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -22,7 +20,7 @@ from recoup.server.pipeline import GroupCommitPipeline
 from recoup.server.routes import alertmanager, health, native, read, sentry
 from recoup.server.settings import SETTINGS_ENV, ServerSettings
 from recoup.server.state import ServerState
-from recoup.store import ProjectKey, Store, open_store
+from recoup.store import Store, open_store
 
 _DESCRIPTION = (
     "Error tracking for recoup: ingest telemetry (native, Sentry SDKs, Alertmanager), group it by fingerprint, "
@@ -34,25 +32,6 @@ _TAGS = [
     {"name": "read", "description": "Projects, keys, groups, events and alerts (admin token)."},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics (no token)."},
 ]
-
-
-class WorkerShareRateLimiter(KeyRateLimiter):
-    """`KeyRateLimiter` for one of ``workers`` processes: each keeps its own buckets, so every limit (a key's
-    own, or the default) is divided by ``workers``, rounded up. Approximate across workers: the kernel spreads
-    connections unevenly, so a key may be refused a little below its limit (or pass a little above it
-    briefly); a batch bigger than limit/workers events never fits in one worker's minute."""
-
-    def __init__(self, default_per_minute: int | None, workers: int) -> None:
-        self._workers = workers
-        super().__init__(self._share(default_per_minute))
-
-    def _share(self, limit: int | None) -> int | None:
-        return None if limit is None else max(1, math.ceil(limit / self._workers))
-
-    def admit(self, key: ProjectKey, events: int = 1) -> float | None:
-        if self._workers > 1 and key.rate_limit_per_minute is not None:
-            key = replace(key, rate_limit_per_minute=self._share(key.rate_limit_per_minute))
-        return super().admit(key, events)
 
 
 def create_app(settings: ServerSettings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
@@ -69,11 +48,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         pipeline=pipeline,
         metrics=metrics,
         keys=KeyCache(the_store),
-        limiter=(
-            KeyRateLimiter(settings.default_rate_limit_per_minute)
-            if settings.workers == 1
-            else WorkerShareRateLimiter(settings.default_rate_limit_per_minute, settings.workers)
-        ),
+        limiter=KeyRateLimiter(settings.default_rate_limit_per_minute, workers=settings.workers),
     )
 
     @asynccontextmanager

@@ -73,10 +73,20 @@ class _Bucket:
 
 
 class KeyRateLimiter:
-    """A token bucket per ingest key, in events per minute (burst = one minute's worth)."""
+    """A token bucket per ingest key, in events per minute (burst = one minute's worth).
 
-    def __init__(self, default_per_minute: int | None, *, clock: Callable[[], float] = time.monotonic):
+    With ``workers`` > 1 this is one of that many server processes, each with its own buckets, so every
+    limit (a key's own, or the default) is divided by ``workers``, rounded up. Approximate across workers:
+    the kernel spreads connections unevenly, so a key may be refused a little below its limit (or pass a
+    little above it briefly); a batch bigger than limit/workers events never fits in one worker's minute."""
+
+    def __init__(
+        self, default_per_minute: int | None, *, workers: int = 1, clock: Callable[[], float] = time.monotonic
+    ):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers!r}")
         self._default = default_per_minute
+        self._workers = workers
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
@@ -86,6 +96,8 @@ class KeyRateLimiter:
         limit = key.rate_limit_per_minute or self._default
         if limit is None:
             return None
+        if self._workers > 1:
+            limit = max(1, math.ceil(limit / self._workers))
         rate = limit / 60.0
         now = self._clock()
         with self._lock:
