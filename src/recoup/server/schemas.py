@@ -69,7 +69,10 @@ INGEST_REQUEST_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "type": {
                         "type": "string",
-                        "enum": ["error", "recovery_attempt", "recovery_outcome", "breaker_transition", "checkpoint"],
+                        "enum": [
+                            "error", "recovery_attempt", "recovery_outcome", "breaker_transition", "checkpoint",
+                            "metric",
+                        ],
                     },
                     "schema": {"type": "integer"},
                     "id": {"type": "string", "maxLength": 64},

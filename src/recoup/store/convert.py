@@ -18,6 +18,7 @@ from recoup.telemetry.events import (
     BreakerTransitionEvent,
     CheckpointEvent,
     ErrorEvent,
+    MetricEvent,
     Outcome,
     RecoveryAttemptEvent,
     RecoveryOutcomeEvent,
@@ -73,12 +74,20 @@ def _checkpoint_row(d: Mapping[str, Any]) -> dict[str, Any]:
             "message": f"{d['workflow']}/{d['run_id']}: step {d['step']} {d['status']}"}
 
 
+def _metric_row(d: Mapping[str, Any]) -> dict[str, Any]:
+    unit = d.get("unit") or ""
+    service = d.get("service") or ""
+    return {"kind": Kind.METRIC, "level": Level.INFO,
+            "message": f"{d['name']}={float(d['value']):g}{unit}" + (f" ({service})" if service else "")}
+
+
 _ROWS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     ErrorEvent.event_type: _error_row,
     RecoveryOutcomeEvent.event_type: _recovery_outcome_row,
     RecoveryAttemptEvent.event_type: _recovery_attempt_row,
     BreakerTransitionEvent.event_type: _breaker_row,
     CheckpointEvent.event_type: _checkpoint_row,
+    MetricEvent.event_type: _metric_row,
 }
 
 

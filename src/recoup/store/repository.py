@@ -263,6 +263,11 @@ class Store:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Public form of the store's transaction runner, for repositories that live in their own modules
+        (notifications, incidents): same retries, same `StoreUnavailable` and `InvalidInput` mapping."""
+        return self._transaction(work, write=write)
+
     @staticmethod
     def _retryable(exc: DBAPIError) -> bool:
         # SQLite's "database is locked" is not retried: busy_timeout already waited that long, and the

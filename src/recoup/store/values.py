@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     BREAKER = "breaker"
     CHECKPOINT = "checkpoint"
     ALERT = "alert"
+    METRIC = "metric"
 
 
 class Level(StrEnum):

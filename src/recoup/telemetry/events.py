@@ -302,9 +302,28 @@ class CheckpointEvent(TelemetryEvent):
     status: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricEvent(TelemetryEvent):
+    """One measured value that alert rules watch but that no other event carries: resource use as a ratio
+    (``memory_usage``, ``cpu_usage``, ``disk_usage``, ``fd_usage``, ``db_pool_usage``, 0..1), a response
+    time in seconds (``response_time``), a count of requests (``requests``, with a ``status`` tag), or a
+    ``heartbeat`` (value 1) that says the service is alive. See `recoup.incidents.catalogue` for the
+    vocabulary; other names are stored and exported but no default rule reads them."""
+
+    event_type: ClassVar[str] = "metric"
+    _decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": _tags, "value": float}
+
+    name: str
+    value: float
+    service: str = ""
+    unit: str = ""
+
+
 EVENT_TYPES: dict[str, type[TelemetryEvent]] = {
     klass.event_type: klass
-    for klass in (ErrorEvent, RecoveryAttemptEvent, RecoveryOutcomeEvent, BreakerTransitionEvent, CheckpointEvent)
+    for klass in (
+        ErrorEvent, RecoveryAttemptEvent, RecoveryOutcomeEvent, BreakerTransitionEvent, CheckpointEvent, MetricEvent
+    )
 }
 
 
