@@ -191,3 +191,8 @@ class AlertRow(Base):
     generator_url: Mapped[str] = mapped_column(String(URL_MAX))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Tables of later features live in their own modules; importing them here registers them on `Base.metadata`
+# wherever the models are loaded (migrations, the schema-drift test).
+from recoup.store import models_incidents, models_notify, models_silences  # noqa: E402, F401
