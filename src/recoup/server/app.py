@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from recoup.server.auth import KeyCache, KeyRateLimiter
 from recoup.server.errors import install_error_handlers
 from recoup.server.metrics import ServerMetrics
+from recoup.server.observers import ObservedPipeline
 from recoup.server.pipeline import GroupCommitPipeline
 from recoup.server.routes import alertmanager, health, native, read, sentry
 from recoup.server.settings import SETTINGS_ENV, ServerSettings
@@ -42,10 +43,11 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     metrics = ServerMetrics()
     pipeline = GroupCommitPipeline(the_store, settings, metrics)
     metrics.bind_depth(lambda: float(pipeline.depth))
+    observed = ObservedPipeline(pipeline)
     state = ServerState(
         settings=settings,
         store=the_store,
-        pipeline=pipeline,
+        pipeline=observed,
         metrics=metrics,
         keys=KeyCache(the_store),
         limiter=KeyRateLimiter(settings.default_rate_limit_per_minute, workers=settings.workers),
