@@ -85,6 +85,20 @@ def serve(
             help="How long an idle writer waits for more concurrent requests to share its transaction.",
         ),
     ] = 2.0,
+    incidents_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--incidents-config",
+            envvar="RECOUP_INCIDENTS_CONFIG",
+            exists=True,
+            dir_okay=False,
+            help="YAML with alert rules, routing, notification receivers and incident policy "
+            "(sections default to the shipped ones).",
+        ),
+    ] = None,
+    no_incidents: Annotated[
+        bool, typer.Option("--no-incidents", envvar="RECOUP_NO_INCIDENTS", help="Do not evaluate alert rules.")
+    ] = False,
 ) -> None:
     """Run the recoup server (migrating the database first). Admin token: $RECOUP_ADMIN_TOKEN or
     `recoup admin create-token`."""
@@ -104,6 +118,8 @@ def serve(
             public_url=public_url or f"http://{host}:{port}",
             workers=workers,
             commit_window_seconds=commit_window_ms / 1000.0,
+            incidents_enabled=not no_incidents,
+            incidents_config=incidents_config,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -7,9 +7,11 @@ work (group-commit writer, spool replay, retention) for the app's lifetime.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -18,10 +20,15 @@ from recoup.server.errors import install_error_handlers
 from recoup.server.metrics import ServerMetrics
 from recoup.server.observers import ObservedPipeline
 from recoup.server.pipeline import GroupCommitPipeline
-from recoup.server.routes import alertmanager, health, native, read, sentry
+from recoup.server.routes import alertmanager, health, incidents, native, read, sentry
 from recoup.server.settings import SETTINGS_ENV, ServerSettings
 from recoup.server.state import ServerState
 from recoup.store import Store, open_store
+
+if TYPE_CHECKING:
+    from recoup.incidents.engine import IncidentEngine
+
+_log = logging.getLogger(__name__)
 
 _DESCRIPTION = (
     "Error tracking for recoup: ingest telemetry (native, Sentry SDKs, Alertmanager), group it by fingerprint, "
@@ -52,6 +59,9 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         keys=KeyCache(the_store),
         limiter=KeyRateLimiter(settings.default_rate_limit_per_minute, workers=settings.workers),
     )
+    _add_signal_metrics(state, observed)
+    state.incidents = _incident_engine(settings, the_store, observed)
+    engine = state.incidents
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,9 +72,13 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
         await pipeline.start()
         try:
             await retention.start()
+            if engine is not None:
+                await engine.start()
             try:
                 yield
             finally:
+                if engine is not None:
+                    await engine.stop()
                 await retention.stop()
         finally:
             await pipeline.stop()  # drains: everything accepted is committed or spooled
@@ -80,11 +94,42 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     )
     app.state.recoup = state
     install_error_handlers(app)
-    for module in (native, sentry, alertmanager, read, health):
+    for module in (native, sentry, alertmanager, read, incidents, health):
         # The routes themselves, not the router: FastAPI re-walks included routers on every request
         # (about a tenth of the CPU of a Sentry envelope), and ours have no prefix or dependencies of their own.
         app.router.routes.extend(module.router.routes)
     return app
+
+
+def _add_signal_metrics(state: ServerState, observed: ObservedPipeline) -> None:
+    """recoup's catalogue series (recoup.incidents.catalogue) on /metrics, fed by every stored batch, so
+    Prometheus can evaluate the exported rules over the same counts the in-process evaluator uses."""
+    from recoup.server.signal_metrics import SignalMetrics
+
+    signals = SignalMetrics(state.metrics.registry)
+    observed.add(signals.observer(str))
+
+
+def _incident_engine(settings: ServerSettings, store: Store, observed: ObservedPipeline) -> IncidentEngine | None:
+    """The incident engine when incident response is on; it needs every event, so with several worker
+    processes (each seeing a share) it stays off and says so."""
+    if not settings.incidents_enabled:
+        return None
+    if settings.workers > 1:
+        _log.warning("incident response is off: with %d workers each would see only part of the events; "
+                     "run one worker for in-process rules, or use the exported Prometheus rules", settings.workers)
+        return None
+    from recoup.incidents.config import load_incidents_config
+    from recoup.incidents.engine import IncidentEngine
+
+    config = load_incidents_config(settings.incidents_config)
+    public = settings.public_url.rstrip("/")
+    engine = IncidentEngine(
+        store, config, evaluation_interval=settings.evaluation_interval_seconds,
+        url=lambda incident_id: f"{public}/api/v1/incidents/{incident_id}",
+    )
+    observed.add(engine.observe_events)
+    return engine
 
 
 def create_app_from_env() -> FastAPI:

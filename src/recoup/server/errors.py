@@ -67,9 +67,29 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+
+async def _bad_silence(_request: Request, exc: Exception) -> JSONResponse:
+    from recoup.incidents.silences import SilenceError
+
+    assert isinstance(exc, SilenceError)
+    return JSONResponse(status_code=400, content={"detail": str(exc), "field": exc.field})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app`` (called once by `create_app`)."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(StoreUnavailable, _unavailable)
+    # Incident response: a change the incident's state forbids is a conflict; unknown ids are 404s.
+    from recoup.incidents.incidents import IncidentStateError
+    from recoup.incidents.routing import UnknownAlertOrGroup
+    from recoup.incidents.silences import SilenceError, UnknownSilence
+
+    app.add_exception_handler(IncidentStateError, _conflict)
+    app.add_exception_handler(SilenceError, _bad_silence)
+    app.add_exception_handler(UnknownSilence, _not_found)
+    app.add_exception_handler(UnknownAlertOrGroup, _not_found)

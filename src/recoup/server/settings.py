@@ -45,6 +45,16 @@ class ServerSettings:
     # Server processes sharing the port (``recoup serve --workers N``). Each has its own rate-limit buckets,
     # so per-key limits are divided by this (approximate across workers: each allows limit/N per minute).
     workers: int = 1
+    # Incident response (recoup.incidents): rules evaluated in-process on every acknowledged batch, routing,
+    # incidents and notifications. ``incidents_config`` is a YAML file with optional sections ``rules``,
+    # ``routing``, ``receivers`` and ``policy`` (each inline or a path); missing sections use the shipped
+    # defaults. With several workers the in-process rules would each see a share of the events, so they run
+    # only when ``workers`` is 1 (see docs/OPERATIONS_MANUAL.md).
+    incidents_enabled: bool = True
+    incidents_config: Path | None = None
+    # How often time-driven rule work runs (``for`` elapsed, windows expiring, absence, escalation steps);
+    # event-driven detection does not wait for it.
+    evaluation_interval_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("max_request_bytes", "max_decompressed_bytes", "max_events_per_batch", "workers"):
@@ -61,11 +71,18 @@ class ServerSettings:
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"public_url must start with http:// or https://, got {self.public_url!r}")
         object.__setattr__(self, "spool_dir", Path(self.spool_dir))
+        if self.incidents_config is not None:
+            object.__setattr__(self, "incidents_config", Path(self.incidents_config))
+        if not 0 < self.evaluation_interval_seconds <= 60:
+            raise ValueError(
+                f"evaluation_interval_seconds must be within (0, 60], got {self.evaluation_interval_seconds!r}"
+            )
 
     def to_json(self) -> str:
         """Every setting except the admin token (a secret: workers read it from $RECOUP_ADMIN_TOKEN)."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "admin_token"}
         data["spool_dir"] = str(self.spool_dir)
+        data["incidents_config"] = None if self.incidents_config is None else str(self.incidents_config)
         return json.dumps(data)
 
     @classmethod
@@ -80,4 +97,6 @@ class ServerSettings:
             raise ValueError(f"unknown server settings: {', '.join(unknown)}")
         if "spool_dir" in data:
             data["spool_dir"] = Path(data["spool_dir"])
+        if data.get("incidents_config") is not None:
+            data["incidents_config"] = Path(data["incidents_config"])
         return cls(**data)

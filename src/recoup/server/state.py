@@ -12,6 +12,7 @@ from starlette.requests import Request
 from recoup.store import NewEvent, Store
 
 if TYPE_CHECKING:
+    from recoup.incidents.engine import IncidentEngine
     from recoup.server.auth import KeyCache, KeyRateLimiter
     from recoup.server.metrics import ServerMetrics
     from recoup.server.settings import ServerSettings
@@ -47,6 +48,8 @@ class ServerState:
     metrics: ServerMetrics
     keys: KeyCache
     limiter: KeyRateLimiter
+    # Incident response (rules, routing, incidents, notifications); None when it is off.
+    incidents: IncidentEngine | None = None
 
 
 def get_state(request: Request) -> ServerState:

@@ -1,0 +1,213 @@
+"""The incident engine of one `recoup serve` process: the pieces of `recoup.incidents` wired into a single
+flow, with one rule about threads.
+
+    ingest ack ──observe_events──► Evaluator.observe ──transitions──┐   (event loop: instant detection)
+    timer ───────────────────────► Evaluator.tick ──────────────────┤
+    Alertmanager webhook ─────────► external transitions ───────────┤
+                                                                    ▼
+                    one worker thread, one batch at a time: Router (grouping, inhibition, silences)
+                                                            IncidentManager (declare, escalate, RTO)
+                                                                    │ notices
+                                                                    ▼
+                                              NotificationQueue (durable) ──► NotificationWorker (async)
+
+The evaluator lives in the event loop: it is pure in-memory work, cheap per observation, and that is what makes
+detection immediate. Routing and incidents write to the store, so they run in a worker thread, serialised by
+a lock; API calls that change them (acknowledge, silence, declare) take the same lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from recoup.incidents.config import IncidentsConfig
+from recoup.incidents.evaluator import Evaluator
+from recoup.incidents.external import transitions_from_alertmanager
+from recoup.incidents.incidents import IncidentManager
+from recoup.incidents.model import AlertTransition, Notice
+from recoup.incidents.notify import NotificationQueue, NotificationWorker
+from recoup.incidents.routing import Router
+from recoup.incidents.signals import Observation, observe
+from recoup.incidents.silences import SqlSilenceStore
+from recoup.store import NewEvent, Store
+from recoup.store.values import NewAlert
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Called with every batch of transitions (after routing and incidents saw them): metrics, tests, benchmarks.
+TransitionListener = Callable[[Sequence[AlertTransition]], None]
+
+
+class ConfiguredSink:
+    """The NoticeSink routing and incidents use: forwards to the durable queue the receivers that have
+    channels, and counts the rest (the shipped routing names ``default`` and ``oncall``, which have no
+    channel until the configuration gives them one)."""
+
+    def __init__(self, queue: NotificationQueue, receivers: Sequence[str]) -> None:
+        self.queue = queue
+        self.receivers = frozenset(receivers)
+        self.unrouted: dict[str, int] = {}
+        self.sent: list[tuple[float, Notice, tuple[str, ...]]] = []
+
+    def enqueue(self, notice: Notice, receivers: Sequence[str]) -> None:
+        known = [r for r in receivers if r in self.receivers]
+        for r in receivers:
+            if r not in self.receivers:
+                self.unrouted[r] = self.unrouted.get(r, 0) + 1
+        if known:
+            self.queue.enqueue(notice, known)
+
+
+class IncidentEngine:
+    def __init__(
+        self,
+        store: Store,
+        config: IncidentsConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        evaluation_interval: float = 1.0,
+        project_label: Callable[[int], str] = str,
+        url: Callable[[int], str] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.evaluation_interval = evaluation_interval
+        self.project_label = project_label
+        self.queue = NotificationQueue(store, clock=clock, config=config.notify)
+        self.sink = ConfiguredSink(self.queue, config.notify.names())
+        self.evaluator = Evaluator(config.rules, clock=clock)
+        self.silences = SqlSilenceStore(store, clock=clock)
+        self.router = Router(config.routing, clock=clock, silences=self.silences, sink=self.sink)
+        self.incidents = IncidentManager(store, config.policy, clock=clock, sink=self.sink, url=url)
+        self.worker = NotificationWorker(self.queue, config.notify, clock=clock)
+        self.listeners: list[TransitionListener] = []
+        self._pending: list[AlertTransition] = []
+        self._external: list[AlertTransition] = []
+        self._due: float | None = None  # the earliest time routing or incidents need a pass
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.observations = 0
+        self.transitions = 0
+        self.errors = 0
+
+    # -- inputs -----------------------------------------------------------------------------------------
+
+    def observe_events(self, project_id: int, events: Sequence[NewEvent]) -> None:
+        """The ingest observer (`recoup.server.observers.EventObserver`): runs in the event loop."""
+        from recoup.server.observers import telemetry_view
+
+        project = self.project_label(project_id)
+        observations: list[Observation] = []
+        for event in events:
+            observations.extend(observe(telemetry_view(event), project=project))
+        self.observe(observations)
+
+    def observe(self, observations: Sequence[Observation]) -> None:
+        self.observations += len(observations)
+        transitions = self.evaluator.observe(observations)
+        if transitions:
+            self._queue(transitions)
+
+    def alertmanager_alerts(self, alerts: Sequence[NewAlert]) -> None:
+        """Alerts Prometheus fired, delivered by Alertmanager's webhook: they open and resolve incidents
+        like recoup's own (Alertmanager already notified its receivers, so they skip recoup's routing)."""
+        transitions = transitions_from_alertmanager(alerts, now=self.clock())
+        if transitions:
+            self._external.extend(transitions)
+            self._wake.set()
+
+    def _queue(self, transitions: Sequence[AlertTransition]) -> None:
+        self._pending.extend(transitions)
+        self._wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self._run(), name="recoup-incidents"),
+            asyncio.create_task(self.worker.run(self._stop), name="recoup-notify"),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:
+                _log.exception("incident engine task %s failed while stopping", task.get_name())
+        self._tasks = []
+        await self.worker.aclose()
+
+    def _next_wait(self) -> float:
+        now = self.clock()
+        due = now + self.evaluation_interval
+        if self._due is not None:
+            due = min(due, self._due)
+        return max(0.0, due - now)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._next_wait())
+            self._wake.clear()
+            try:
+                await self.step()
+            except Exception:
+                self.errors += 1
+                _log.exception("incident engine: a step failed; retrying on the next tick")
+
+    async def step(self) -> None:
+        """One pass: the evaluator's time-driven work (in the loop), then routing and incidents (in a thread)."""
+        transitions = self._pending + self.evaluator.tick()
+        self._pending = []
+        external, self._external = self._external, []
+        async with self._lock:
+            await asyncio.to_thread(self._process, transitions, external)
+
+    def _process(self, transitions: list[AlertTransition], external: list[AlertTransition]) -> None:
+        if transitions:
+            self.transitions += len(transitions)
+            self.router.on_transitions(transitions)
+        if transitions or external:
+            self.incidents.on_transitions([*transitions, *external])
+        self.router.tick()
+        self.incidents.tick()
+        self._due = self._earliest_due()
+        if transitions:
+            for listener in self.listeners:
+                listener(transitions)
+
+    def _earliest_due(self) -> float | None:
+        candidates = [t for t in (self.router.next_due(), self.incidents.next_due()) if t is not None]
+        return min(candidates) if candidates else None
+
+    async def call(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (an API change to routing, silences or incidents) in a thread, between passes."""
+        async with self._lock:
+            result = await asyncio.to_thread(work)
+            self._due = await asyncio.to_thread(self._earliest_due)
+        self._wake.set()
+        return result
+
+    # -- what the API shows -------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "rules": len(self.config.rules.rules),
+            "observations": self.observations,
+            "transitions": self.transitions,
+            "errors": self.errors,
+            "unrouted_notices": dict(self.sink.unrouted),
+        }
