@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from recoup.cli_export import register as register_export_commands
 from recoup.cli_server import register as register_server_commands
 
 app = typer.Typer(
@@ -272,6 +273,7 @@ def version() -> None:
 
 
 register_server_commands(app)  # serve, projects, admin (recoup.cli_server)
+register_export_commands(app)  # export prometheus-rules / alertmanager / grafana-dashboard (recoup.cli_export)
 
 
 def main() -> None:

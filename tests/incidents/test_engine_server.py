@@ -113,6 +113,12 @@ def test_an_error_spike_opens_an_incident_and_pages_the_webhook(server: LiveServ
     assert latency < 5.0  # webhook delivery wakes at once; the figure is measured in benchmarks/detection.py
 
     incident_id = incidents[0]["id"]
+
+    def delivered_on_timeline() -> bool:
+        detail = httpx.get(f"{server.url}/api/v1/incidents/{incident_id}", headers=admin).json()
+        return any(entry["kind"] == "notification_delivered" for entry in detail["timeline"])
+
+    _wait(delivered_on_timeline)
     acked = httpx.post(f"{server.url}/api/v1/incidents/{incident_id}/acknowledge", json={"by": "ana"}, headers=admin)
     assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"
     note = httpx.post(f"{server.url}/api/v1/incidents/{incident_id}/notes", json={"text": "rolled back"},
@@ -138,6 +144,9 @@ def test_an_error_spike_opens_an_incident_and_pages_the_webhook(server: LiveServ
     assert "mttr" in str(sla).lower()
     notes = httpx.get(f"{server.url}/api/v1/notifications", headers=admin).json()
     assert notes["counts"].get("delivered", 0) >= 1, notes
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'recoup_notifications{status="delivered"}' in metrics
+    assert "recoup_alert_transitions_total" in metrics
 
 
 def test_silences_through_the_api(server: LiveServer) -> None:

@@ -94,7 +94,7 @@ _SPECS = (
     MetricSpec("errors", MetricKind.COUNTER, "Error events, by recoup category.", ("category", "service"),
                "recoup_errors"),
     MetricSpec("operations", MetricKind.COUNTER,
-               "Finished operations (recovery outcomes, any outcome) and requests: the denominator of rates.",
+               "Finished operations: recovery outcomes, and requests (succeeded, or failed for 5xx).",
                ("outcome", "service"), "recoup_operations"),
     MetricSpec("error_ratio", MetricKind.RATIO, "Errors per finished operation.", ("service",),
                "recoup_errors", numerator="errors", denominator="operations"),

@@ -29,7 +29,7 @@ from recoup.incidents.evaluator import Evaluator
 from recoup.incidents.external import transitions_from_alertmanager
 from recoup.incidents.incidents import IncidentManager
 from recoup.incidents.model import AlertTransition, Notice
-from recoup.incidents.notify import NotificationQueue, NotificationWorker
+from recoup.incidents.notify import Delivery, NotificationQueue, NotificationWorker
 from recoup.incidents.routing import Router
 from recoup.incidents.signals import Observation, observe
 from recoup.incidents.silences import SqlSilenceStore
@@ -85,7 +85,7 @@ class IncidentEngine:
         self.silences = SqlSilenceStore(store, clock=clock)
         self.router = Router(config.routing, clock=clock, silences=self.silences, sink=self.sink)
         self.incidents = IncidentManager(store, config.policy, clock=clock, sink=self.sink, url=url)
-        self.worker = NotificationWorker(self.queue, config.notify, clock=clock)
+        self.worker = NotificationWorker(self.queue, config.notify, clock=clock, on_delivered=self._delivered)
         self.listeners: list[TransitionListener] = []
         self._pending: list[AlertTransition] = []
         self._external: list[AlertTransition] = []
@@ -97,6 +97,12 @@ class IncidentEngine:
         self.observations = 0
         self.transitions = 0
         self.errors = 0
+
+    def _delivered(self, delivery: Delivery, delivered_at: float) -> None:
+        """A notice reached its receiver: the incident it belongs to records it on its timeline."""
+        incident_id = delivery.payload.get("incident_id")
+        if isinstance(incident_id, int):
+            self.incidents.record_notification(incident_id, delivery.receiver, delivered_at, key=delivery.notice_key)
 
     # -- inputs -----------------------------------------------------------------------------------------
 

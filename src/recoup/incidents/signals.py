@@ -102,9 +102,12 @@ def _metric_observations(event: Mapping[str, Any], base: dict[str, str], when: f
     if name == "requests":
         tags = event.get("tags")
         status = str(tags.get("status", "")) if isinstance(tags, Mapping) else ""
+        # A request is an operation too (the denominator of error_ratio); a 5xx one did not deliver its result,
+        # so it counts against recovery_success_ratio like an operation that gave up.
+        outcome = "failed" if status.startswith("5") else "succeeded"
         out = [
             Observation("requests", value, _labels(status=status, **base), when),
-            Observation("operations", value, _labels(outcome="request", **base), when),
+            Observation("operations", value, _labels(outcome=outcome, **base), when),
         ]
         if status in ("401", "403"):
             out.append(Observation("auth_failures", value, _labels(**base), when))

@@ -62,6 +62,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     _add_signal_metrics(state, observed)
     state.incidents = _incident_engine(settings, the_store, observed)
     engine = state.incidents
+    _add_incident_metrics(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,6 +131,13 @@ def _incident_engine(settings: ServerSettings, store: Store, observed: ObservedP
     )
     observed.add(engine.observe_events)
     return engine
+
+
+def _add_incident_metrics(state: ServerState) -> None:
+    if state.incidents is not None:
+        from recoup.server.incident_metrics import IncidentCollector
+
+        state.metrics.registry.register(IncidentCollector(state.incidents))
 
 
 def create_app_from_env() -> FastAPI:

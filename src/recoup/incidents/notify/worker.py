@@ -61,6 +61,7 @@ class NotificationWorker:
         http: httpx.AsyncClient | None = None,
         channels: Mapping[tuple[str, str], Channel] | None = None,
         owner: str | None = None,
+        on_delivered: Callable[[Delivery, float], None] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -87,6 +88,9 @@ class NotificationWorker:
         self.owner = owner or f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
         self._http = http
         self._own_http = http is None
+        #: Told (in a worker thread) of each delivery that reached its receiver, with the time it did: the
+        #: incident timeline records it. A failing callback is logged; the delivery stays delivered.
+        self.on_delivered = on_delivered
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -168,7 +172,12 @@ class NotificationWorker:
     def _record(self, delivery: Delivery, result: SendResult) -> None:
         where = f"{delivery.receiver}/{delivery.channel}"
         if result.outcome is Outcome.DELIVERED:
-            self.queue.mark_delivered(delivery.id, self.owner, note=result.error)
+            delivered_at = self.clock()
+            if self.queue.mark_delivered(delivery.id, self.owner, note=result.error) and self.on_delivered:
+                try:
+                    self.on_delivered(delivery, delivered_at)
+                except Exception:
+                    _log.exception("notification %d: recording its delivery failed", delivery.id)
             return
         if result.outcome is Outcome.FAILED:
             error = f"attempt {delivery.attempts} failed permanently: {result.error}"
