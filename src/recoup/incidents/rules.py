@@ -53,6 +53,8 @@ from recoup.incidents.model import Matcher, Severity
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
                        r"(?:(\d+(?:\.\d+)?)ms)?$")
 _UNITS = (86400.0, 3600.0, 60.0, 1.0, 0.001)
+#: Ratios where higher is better: the ones an SLO (and so a burn-rate rule) can be written on.
+SUCCESS_RATIOS = ("recovery_success_ratio",)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -203,16 +205,24 @@ class Rule(_Model):
         unknown = [label for label in self.by if label not in allowed_by]
         if unknown:
             raise ValueError(f"by: {metric_label_problem(unknown, self.metric, allowed_by)}")
+        # A ratio's matchers may also name labels of its numerator alone (error_ratio: category), filtering
+        # the numerator; the denominator is filtered only by the labels it has.
+        allowed_match = set(allowed_by)
+        if spec.numerator is not None:
+            allowed_match |= set(CATALOGUE[spec.numerator].labels)
         for text in self.match:
             name = Matcher.parse(text).name
-            if name not in allowed_by:
-                raise ValueError(f"match: {metric_label_problem([name], self.metric, allowed_by)}")
+            if name not in allowed_match:
+                raise ValueError(f"match: {metric_label_problem([name], self.metric, allowed_match)}")
         if self.type == "burn_rate":
             missing = [f for f in ("objective", "long_window", "short_window", "factor") if getattr(self, f) is None]
             if missing:
                 raise ValueError(f"a burn_rate rule needs {', '.join(missing)}")
             if spec.kind is not MetricKind.RATIO:
                 raise ValueError(f"a burn_rate rule needs a ratio metric, {self.metric!r} is a {spec.kind.value}")
+            if self.metric not in SUCCESS_RATIOS:
+                raise ValueError(f"a burn_rate rule burns the budget of a success ratio ({', '.join(SUCCESS_RATIOS)}); "
+                                 f"{self.metric!r} counts failures")
             assert self.objective is not None and self.long_window is not None and self.short_window is not None
             if not 0.0 < self.objective < 1.0:
                 raise ValueError(f"objective must be between 0 and 1 (e.g. 0.999), got {self.objective}")
