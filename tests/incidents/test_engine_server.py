@@ -119,6 +119,21 @@ def test_an_error_spike_opens_an_incident_and_pages_the_webhook(server: LiveServ
         return any(entry["kind"] == "notification_delivered" for entry in detail["timeline"])
 
     _wait(delivered_on_timeline)
+
+    # what recovery does for the service meanwhile lands on the incident's timeline, summarised per pass
+    _post(server, [RecoveryOutcomeEvent(operation="pay", strategy="retry", outcome=Outcome.RECOVERED, attempts=3,
+                                        time_to_recover=0.4, tags={"service": "checkout"}).to_dict()
+                   for _ in range(3)])
+
+    def recovery_on_timeline() -> list[dict[str, Any]]:
+        detail = httpx.get(f"{server.url}/api/v1/incidents/{incident_id}", headers=admin).json()
+        return [entry for entry in detail["timeline"] if entry["kind"] == "recovery_action"]
+
+    actions = _wait(recovery_on_timeline)
+    assert actions[0]["text"] == "checkout: 3x retry: recovered", actions
+    manual = httpx.post(f"{server.url}/api/v1/incidents/{incident_id}/actions",
+                        json={"text": "failed over to the standby", "by": "ana"}, headers=admin)
+    assert manual.status_code == 200, manual.text
     acked = httpx.post(f"{server.url}/api/v1/incidents/{incident_id}/acknowledge", json={"by": "ana"}, headers=admin)
     assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"
     note = httpx.post(f"{server.url}/api/v1/incidents/{incident_id}/notes", json={"text": "rolled back"},

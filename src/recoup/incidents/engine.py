@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from recoup.incidents.config import IncidentsConfig
@@ -33,11 +33,15 @@ from recoup.incidents.notify import Delivery, NotificationQueue, NotificationWor
 from recoup.incidents.routing import Router
 from recoup.incidents.signals import Observation, observe
 from recoup.incidents.silences import SqlSilenceStore
-from recoup.store import NewEvent, Store
+from recoup.store import NewEvent, Store, StoreError
 from recoup.store.values import NewAlert
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
+_MAX_UNFILED = 10_000  # transitions kept for the incident manager while the database is away
+_WARN_EVERY = 60.0
+#: Events whose actions are recovery actions on an incident's timeline.
+_RECOVERY_TYPES = frozenset({"recovery_outcome", "breaker_transition"})
 
 #: Called with every batch of transitions (after routing and incidents saw them): metrics, tests, benchmarks.
 TransitionListener = Callable[[Sequence[AlertTransition]], None]
@@ -82,13 +86,16 @@ class IncidentEngine:
         self.queue = NotificationQueue(store, clock=clock, config=config.notify)
         self.sink = ConfiguredSink(self.queue, config.notify.names())
         self.evaluator = Evaluator(config.rules, clock=clock)
-        self.silences = SqlSilenceStore(store, clock=clock)
+        self.silences = SqlSilenceStore(store, clock=clock, load=False)
         self.router = Router(config.routing, clock=clock, silences=self.silences, sink=self.sink)
         self.incidents = IncidentManager(store, config.policy, clock=clock, sink=self.sink, url=url)
         self.worker = NotificationWorker(self.queue, config.notify, clock=clock, on_delivered=self._delivered)
         self.listeners: list[TransitionListener] = []
         self._pending: list[AlertTransition] = []
         self._external: list[AlertTransition] = []
+        self._unfiled: list[AlertTransition] = []
+        self._recoveries: dict[tuple[int, str], dict[str, int]] = {}  # transitions the incident manager has yet to take
+        self._last_warning = float("-inf")
         self._due: float | None = None  # the earliest time routing or incidents need a pass
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -113,8 +120,23 @@ class IncidentEngine:
         project = self.project_label(project_id)
         observations: list[Observation] = []
         for event in events:
-            observations.extend(observe(telemetry_view(event), project=project))
+            view = telemetry_view(event)
+            observations.extend(observe(view, project=project))
+            if view.get("type") in _RECOVERY_TYPES and view.get("outcome") != "succeeded":
+                self._note_recovery(project_id, view)
         self.observe(observations)
+
+    def _note_recovery(self, project_id: int, view: Mapping[str, Any]) -> None:
+        """Count what recovery did, per service, for the timelines of that service's open incidents (one
+        summary entry per pass, not one per event)."""
+        tags = view.get("tags")
+        service = str(view.get("service") or (tags.get("service", "") if isinstance(tags, Mapping) else ""))
+        if view.get("type") == "breaker_transition":
+            action = f"breaker {view.get('breaker', '')} {view.get('from_state', '')} -> {view.get('to_state', '')}"
+        else:
+            action = f"{view.get('strategy', '')}: {view.get('outcome', '')}"
+        per_service = self._recoveries.setdefault((project_id, service), {})
+        per_service[action] = per_service.get(action, 0) + 1
 
     def observe(self, observations: Sequence[Observation]) -> None:
         self.observations += len(observations)
@@ -170,6 +192,11 @@ class IncidentEngine:
             self._wake.clear()
             try:
                 await self.step()
+            except StoreError as exc:
+                self.errors += 1
+                if time.monotonic() - self._last_warning > _WARN_EVERY:  # one line per outage, not one per tick
+                    self._last_warning = time.monotonic()
+                    _log.warning("incident engine: the store failed (%s); retrying every tick", exc)
             except Exception:
                 self.errors += 1
                 _log.exception("incident engine: a step failed; retrying on the next tick")
@@ -185,15 +212,40 @@ class IncidentEngine:
     def _process(self, transitions: list[AlertTransition], external: list[AlertTransition]) -> None:
         if transitions:
             self.transitions += len(transitions)
-            self.router.on_transitions(transitions)
-        if transitions or external:
-            self.incidents.on_transitions([*transitions, *external])
+            self.router.on_transitions(transitions)  # in memory; its notices retry by themselves
+        for_incidents = [*self._unfiled, *transitions, *external]
+        if for_incidents:
+            try:
+                self.incidents.on_transitions(for_incidents)  # one transaction: all of it or nothing
+            except Exception:
+                # Keep them for the next pass (the database may be away): an alert must not lose its incident.
+                self._unfiled = for_incidents[-_MAX_UNFILED:]
+                raise
+            self._unfiled = []
+        self._file_recoveries()
         self.router.tick()
         self.incidents.tick()
         self._due = self._earliest_due()
         if transitions:
             for listener in self.listeners:
                 listener(transitions)
+
+    def _file_recoveries(self) -> None:
+        """Recovery actions seen since the last pass go on the timeline of each open incident of their service
+        (and project, when the incident has one)."""
+        if not self._recoveries:
+            return
+        taken, self._recoveries = self._recoveries, {}
+        open_incidents = [i for i in self.incidents.list_incidents(limit=1000) if i.is_open]
+        for (project_id, service), actions in taken.items():
+            if not service:
+                continue
+            summary = ", ".join(f"{n}x {action}" for action, n in sorted(actions.items()))
+            for incident in open_incidents:
+                if service in incident.services and incident.project_id in (None, project_id):
+                    self.incidents.record_recovery_action(
+                        incident.id, f"{service}: {summary}", {"service": service, "actions": actions}
+                    )
 
     def _earliest_due(self) -> float | None:
         candidates = [t for t in (self.router.next_due(), self.incidents.next_due()) if t is not None]

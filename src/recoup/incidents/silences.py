@@ -275,14 +275,17 @@ class SqlSilenceStore:
     silences written by another server process take effect within that time). A failed reload keeps the
     previous cache and is logged: silences keep working on the last known set while the database is away."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float], refresh_every: float = 15.0) -> None:
+    def __init__(
+        self, store: Store, *, clock: Callable[[], float], refresh_every: float = 15.0, load: bool = True
+    ) -> None:
         self._store = store
         self._clock = clock
         self._refresh_every = refresh_every
         self._lock = threading.Lock()
         self._cache: dict[str, Silence] = {}
         self._loaded_at = float("-inf")
-        self.refresh()
+        if load:  # a server starts with load=False: the first lookup loads, so a database outage cannot block start-up
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload the cache of silences that have not ended yet (raises `StoreUnavailable` if it cannot)."""

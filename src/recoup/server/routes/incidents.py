@@ -235,6 +235,19 @@ async def add_note(incident_id: IncidentId, body: NoteIn, state: StateDep) -> di
     return _incident_out(await engine.call(lambda: engine.incidents.add_note(incident_id, body.text, body.by)))
 
 
+class ActionIn(_In):
+    text: str = Field(min_length=1, max_length=10_000, description="What was done (rolled back, failed over, ...).")
+    by: Actor = "admin"
+
+
+@router.post("/incidents/{incident_id}/actions")
+async def record_action(incident_id: IncidentId, body: ActionIn, state: StateDep) -> dict[str, Any]:
+    """A recovery action taken by hand, for the timeline (the library's own are recorded by themselves)."""
+    engine = _engine(state)
+    return _incident_out(await engine.call(
+        lambda: engine.incidents.record_recovery_action(incident_id, body.text, actor=body.by)))
+
+
 @router.get("/incidents/{incident_id}/postmortem", response_class=PlainTextResponse)
 async def postmortem(incident_id: IncidentId, state: StateDep) -> PlainTextResponse:
     """A Markdown post-mortem draft from the incident's timeline."""
