@@ -129,3 +129,13 @@ def test_project_commands_refuse_bad_input(tmp_path: Path) -> None:
     assert "cannot reach the database" in unreachable.stderr, unreachable.output
     bad_url = _recoup("serve", "--db", db, "--public-url", "ftp://example.com")
     assert bad_url.exit_code == 2 and "public_url" in bad_url.stderr, bad_url.output
+
+
+def test_serve_refuses_an_unusable_incidents_config_before_serving(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "incidents.yaml"
+    config.write_text("rules:\n  - name: Bad\n    metric: nope\n")
+    refused = _recoup("serve", "--db", db, "--port", "0", "--incidents-config", str(config))
+    assert refused.exit_code == 1, refused.output
+    assert "incidents configuration cannot be used" in refused.stderr
+    assert "rules[0] (Bad).metric: unknown metric 'nope'" in refused.stderr, refused.stderr

@@ -123,6 +123,15 @@ def serve(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if settings.incidents_enabled:
+        # A bad rules/routing/receivers/policy file is the user's to fix: say what is wrong, before serving.
+        from recoup.incidents.config import IncidentsConfigError, load_incidents_config
+
+        try:
+            load_incidents_config(settings.incidents_config)
+        except IncidentsConfigError as exc:
+            typer.echo(f"recoup serve: the incidents configuration cannot be used:\n{exc}", err=True)
+            raise typer.Exit(code=1) from None
     # Migrate once, here, before any worker starts: workers open the store without migrating.
     try:
         store = open_store(settings.db_url)

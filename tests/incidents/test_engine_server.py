@@ -197,8 +197,10 @@ def test_an_alertmanager_critical_alert_opens_an_incident(server: LiveServer) ->
                     "annotations": {"summary": "disk full"}, "startsAt": "2026-11-29T10:00:00Z",
                     "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": "abc123"}],
     }
-    answer = httpx.post(f"{server.url}/api/v1/alertmanager", json=payload, headers=server.admin_headers)
+    # posted with the project's ingest key: the incident belongs to that project
+    answer = httpx.post(f"{server.url}/api/v1/alertmanager", json=payload, headers=server.ingest_headers)
     assert answer.status_code == 200, answer.text
     incidents = _wait(lambda: httpx.get(f"{server.url}/api/v1/incidents",
                                         headers=server.admin_headers).json()["incidents"])
     assert incidents[0]["alerts"][0]["alertname"] == "DiskFull"
+    assert incidents[0]["project_id"] == server.project.id

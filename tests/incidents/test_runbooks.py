@@ -7,10 +7,9 @@ registered CLI command with real options; every HTTP path is a route of the app;
 and ``RECOUP_*`` variable exists in the code; the PromQL parses (the real ``promtool``); the rollback plan's
 Alembic downgrade script really downgrades on SQLite and PostgreSQL, and refuses without changing anything
 when r0003's downgrade cannot apply; the troubleshooting guide's rejected-batch replay script stores the
-batch, once.
-
-A line marked ``(planned`` describes work still being wired in elsewhere: its paths, series and variables are
-not checked, and its commands only against the written-but-unregistered ones (`recoup.cli_export`)."""
+batch, once. The user's guide (INCIDENT_RESPONSE.md) is held to the same checks, and its complete example
+incidents configuration is built from the page and parsed, its hand-written promtool test run. Nothing in the
+docs may still be marked "(planned": everything they describe is built."""
 
 from __future__ import annotations
 
@@ -37,8 +36,9 @@ from recoup.incidents.rules import Rule, default_rules, parse_duration
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 RUNBOOKS = DOCS / "runbooks"
-MANUALS = ("OPERATIONS_MANUAL.md", "TROUBLESHOOTING.md", "ROLLBACK_PLAN.md")
-PLANNED = "(planned"  # "(planned)" or "(planned: ...)"
+MANUALS = ("OPERATIONS_MANUAL.md", "TROUBLESHOOTING.md", "ROLLBACK_PLAN.md", "INCIDENT_RESPONSE.md")
+GUIDE = DOCS / "INCIDENT_RESPONSE.md"
+PLANNED = "(planned"  # "(planned)" or "(planned: ...)": no longer allowed anywhere
 SHELL_LANGS = {"", "bash", "sh", "shell", "console"}
 
 
@@ -90,7 +90,7 @@ def code_snippets(path: Path) -> Iterator[tuple[str, str]]:
             yield f"{path.name}:{block.line + 1 + offset}", line
     for number, line in prose_lines(path):
         for span in _INLINE.findall(line):
-            yield f"{path.name}:{number}", span + ("  " + PLANNED if PLANNED in line else "")
+            yield f"{path.name}:{number}", span
 
 
 # -- the CLI check ---------------------------------------------------------------------------------------
@@ -175,37 +175,29 @@ def test_the_cli_checker_can_fail(cli: Any) -> None:
     assert recoup_invocations("recoup serve: cannot reach the database") == []
 
 
-def pending_cli() -> Any | None:
-    """The commands written but not yet registered in ``recoup`` (``recoup export`` from `recoup.cli_export`),
-    as their own click group, so the docs' "(planned)" commands are checked against them too."""
-    try:
-        from recoup import cli_export
-    except ImportError:
-        return None
-    holder = typer.Typer()
-    cli_export.register(holder)
-    return typer.main.get_command(holder)
+def test_nothing_is_left_planned() -> None:
+    """Every part of incident response is wired in, so no doc (nor the README) may still call one planned."""
+    left = [
+        f"{path.name}:{number}"
+        for path in [*doc_files(), ROOT / "README.md"]
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PLANNED in line
+    ]
+    assert not left, f"lines still marked {PLANNED!r}: {left}"
 
 
 def test_every_quoted_recoup_command_is_registered(cli: Any) -> None:
-    """Registered commands are checked everywhere; a "(planned)" line's command is checked against the
-    written-but-unregistered commands when it is one of them, and skipped only when it exists nowhere yet."""
+    """In the docs and the README alike."""
     problems: list[str] = []
     checked = 0
-    pending = pending_cli()
-    for path in doc_files():
+    for path in [*doc_files(), ROOT / "README.md"]:
         for where, line in code_snippets(path):
             for args in recoup_invocations(line):
-                root = cli
-                if PLANNED in line and (not args or args[0] not in cli.commands):
-                    if pending is None or not args or args[0] not in pending.commands:
-                        continue
-                    root = pending
                 checked += 1
-                problem = command_problem(root, args)
+                problem = command_problem(cli, args)
                 if problem:
                     problems.append(f"{where}: `recoup {' '.join(args)}`: {problem}")
-    assert checked >= 30, f"only {checked} recoup invocations found: is the extraction broken?"
+    assert checked >= 40, f"only {checked} recoup invocations found: is the extraction broken?"
     assert not problems, "\n".join(problems)
 
 
@@ -311,8 +303,17 @@ _PATH = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Served:
+    """What a real app (incident engine on, as `recoup serve` starts it) serves: its route paths and the
+    families its /metrics registry exports."""
+
+    paths: list[str]
+    families: set[str]
+
+
 @pytest.fixture(scope="module")
-def route_patterns(tmp_path_factory: pytest.TempPathFactory) -> list[re.Pattern[str]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     from recoup.server.app import create_app
     from recoup.server.settings import ServerSettings
     from recoup.store import open_store
@@ -321,10 +322,17 @@ def route_patterns(tmp_path_factory: pytest.TempPathFactory) -> list[re.Pattern[
     store = open_store(f"sqlite:///{folder / 'recoup.db'}")
     try:
         app = create_app(ServerSettings(db_url=f"sqlite:///{folder / 'recoup.db'}", spool_dir=folder), store=store)
+        assert app.state.recoup.incidents is not None, "the incident engine should run with the default settings"
         paths = [str(getattr(route, "path", "")) for route in app.routes]
+        families = {family.name for family in app.state.recoup.metrics.registry.collect()}
     finally:
         store.close()
-    return [re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$") for p in paths if p]
+    return Served(paths=[p for p in paths if p], families=families)
+
+
+@pytest.fixture(scope="module")
+def route_patterns(served: Served) -> list[re.Pattern[str]]:
+    return [re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$") for p in served.paths]
 
 
 def test_the_route_matcher_can_fail(route_patterns: list[re.Pattern[str]]) -> None:
@@ -336,8 +344,6 @@ def test_every_documented_path_is_a_route(route_patterns: list[re.Pattern[str]])
     problems, checked = [], 0
     for path in doc_files():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if PLANNED in line:
-                continue
             for found in _PATH.findall(line):
                 concrete = re.sub(r"\$\{?\w+\}?|<[^>]+>|\{[^}]+\}", "1", found.split("?", 1)[0]).rstrip(".,")
                 checked += 1
@@ -347,21 +353,22 @@ def test_every_documented_path_is_a_route(route_patterns: list[re.Pattern[str]])
     assert not problems, "documented paths that are no route of the app:\n" + "\n".join(problems)
 
 
-def known_series() -> set[str]:
+def known_series(served: Served) -> set[str]:
+    """Every family the server's /metrics exports (its own, the catalogue's, the incident engine's), the
+    library's exporter, and the label the rule export adds (it sits beside series names in promtool tests)."""
     from prometheus_client import CollectorRegistry
 
-    from recoup.server.metrics import ServerMetrics
+    from recoup.incidents.export.prometheus_rules import RULE_LABEL
     from recoup.telemetry.prometheus import PrometheusMetrics
 
-    names: set[str] = set()
     library = CollectorRegistry()
     PrometheusMetrics(registry=library)
-    for registry in (ServerMetrics().registry, library):
-        names |= {family.name for family in registry.collect()}
+    names = {family.name for family in library.collect()} | served.families
     for spec in CATALOGUE.values():
         if spec.kind is not MetricKind.RATIO:
             names.add(spec.series)
-    return {name + suffix for name in names for suffix in ("", "_total", "_bucket", "_sum", "_count", "_created")}
+    suffixed = {name + suffix for name in names for suffix in ("", "_total", "_bucket", "_sum", "_count", "_created")}
+    return suffixed | {RULE_LABEL}
 
 
 _SERIES = re.compile(r"\brecoup_[a-z0-9_]*(?:\(([a-z0-9_|]+)\)[a-z0-9_]*)?\*?")
@@ -387,17 +394,16 @@ def is_known(name: str, known: set[str]) -> bool:
     return name in known
 
 
-def test_every_documented_series_exists() -> None:
-    known = known_series()
+def test_every_documented_series_exists(served: Served) -> None:
+    known = known_series(served)
     assert "recoup_ingest_events_total" in known and "recoup_nothing_total" not in known
+    assert {"recoup_alerts_live", "recoup_notifications", "recoup_incident_engine_errors_total"} <= known
     assert series_names("grep -E '^recoup_spool_(replayed|x)_events_total'") == [
         "recoup_spool_replayed_events_total", "recoup_spool_x_events_total"]
     assert is_known("recoup_spool_*", known) and not is_known("recoup_spoon_*", known)
     problems = []
     for path in doc_files():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if PLANNED in line:
-                continue
             problems += [f"{path.name}:{number}: {s}" for s in series_names(line) if not is_known(s, known)]
     assert not problems, "series no code exports:\n" + "\n".join(problems)
 
@@ -407,9 +413,8 @@ def test_every_documented_environment_variable_exists() -> None:
     problems = []
     for path in doc_files():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if PLANNED not in line:
-                names = re.findall(r"\bRECOUP_[A-Z_]+\b", line)
-                problems += [f"{path.name}:{number}: {v}" for v in names if v not in source]
+            names = re.findall(r"\bRECOUP_[A-Z_]+\b", line)
+            problems += [f"{path.name}:{number}: {v}" for v in names if v not in source]
     assert not problems, problems
 
 
@@ -531,21 +536,19 @@ def test_documented_rejected_replay_script_stores_the_kept_batch(db_url: str, tm
 
 
 def test_documented_python_one_liners_run(tmp_path: Path) -> None:
-    """Every ``python -c ...`` line of the docs runs as written (in a folder holding the ``recoup.db`` and
-    ``rules.yaml`` they name), with the project's interpreter first on PATH."""
-    import os
-
-    from recoup.incidents.rules import default_rules_text
+    """Every ``python -c ...`` line of the docs runs as written (in a folder holding the ``recoup.db``,
+    ``rules.yaml`` and ``incidents.yaml`` they name, the example's secrets set), with the project's
+    interpreter first on PATH."""
     from recoup.store import migrate
 
     migrate(f"sqlite:///{tmp_path / 'recoup.db'}")
-    (tmp_path / "rules.yaml").write_text(default_rules_text(), encoding="utf-8")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    build_example(tmp_path)
+    env = example_env()
     lines = sorted({
         (line.strip(), where)
         for path in doc_files()
         for where, line in code_snippets(path)
-        if line.strip().startswith("python -c ") and PLANNED not in line
+        if line.strip().startswith("python -c ")
     })
     assert len(lines) >= 5, f"only {len(lines)} python one-liners found: is the extraction broken?"
     for line, where in lines:
@@ -564,3 +567,135 @@ def test_each_runbook_gives_its_rule_as_the_prometheus_export_writes_it() -> Non
         assert re.sub(r"\s+", "", blocks[0].text) == re.sub(r"\s+", "", expected), (
             f"{rule.runbook}: the first promql block should be the exported expression:\n{expected}"
         )
+
+
+# -- the user's guide's example configuration -----------------------------------------------------------------
+
+#: Values for the secrets the example incidents.yaml names as ``${VAR}``.
+EXAMPLE_SECRETS = {
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T000/B000/XXXX",
+    "SMTP_PASSWORD": "smtp-secret",
+    "PAGERDUTY_ROUTING_KEY": "R0123456789abcdef0123456789abcdef",
+    "AUDIT_WEBHOOK_SECRET": "0123456789abcdef0123456789abcdef",
+}
+
+
+def guide_block(first_line: str) -> Block:
+    """The one fenced block of INCIDENT_RESPONSE.md whose first line is ``first_line`` (or, for a shell
+    block, that holds it)."""
+    found = [
+        b for b in fenced_blocks(GUIDE)
+        if b.text.splitlines()[0] == first_line or (b.lang in SHELL_LANGS and first_line in b.text)
+    ]
+    assert len(found) == 1, f"INCIDENT_RESPONSE.md should hold exactly one block with {first_line!r}"
+    return found[0]
+
+
+def example_env() -> dict[str, str]:
+    import os
+
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, **EXAMPLE_SECRETS, "PATH": path}
+
+
+def build_example(folder: Path) -> Path:
+    """Run the guide's rule-file commands in ``folder`` and write its incidents.yaml there; its path."""
+    commands = guide_block("cat >> rules.yaml <<'EOF'").text
+    done = subprocess.run(["bash", "-e", "-c", commands], cwd=folder, env=example_env(), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    path = folder / "incidents.yaml"
+    path.write_text(guide_block("# incidents.yaml").text, encoding="utf-8")
+    return path
+
+
+def test_the_example_incidents_config_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's complete example is a working configuration: the shipped rules plus the custom one,
+    Slack, PagerDuty, signed-webhook and email receivers with their secrets from the environment, and a
+    routing and a policy of its own."""
+    from recoup.incidents.config import IncidentsConfigError, parse_incidents_config
+    from recoup.incidents.incidents import default_policy
+    from recoup.incidents.notify.config import PagerDutyChannel, WebhookChannel
+    from recoup.incidents.routing_config import default_routing
+
+    path = build_example(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(EXAMPLE_SECRETS)
+    for name, value in EXAMPLE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    config = parse_incidents_config(yaml.safe_load(text), base=tmp_path, source="incidents.yaml")
+
+    names = [rule.name for rule in config.rules.rules]
+    assert names == [rule.name for rule in default_rules().rules] + ["CheckoutServerErrors"]
+    custom = config.rules.rules[-1]
+    assert custom.labels["incident_type"] in config.policy.rto.targets, "the custom rule's type has no RTO target"
+
+    kinds = {kind for receiver in config.notify.receivers for kind in receiver.channels()}
+    assert {"slack", "pagerduty", "webhook", "email"} <= kinds
+    pagerduty = config.notify.receiver("pagerduty").pagerduty
+    assert isinstance(pagerduty, PagerDutyChannel)
+    assert pagerduty.routing_key == EXAMPLE_SECRETS["PAGERDUTY_ROUTING_KEY"]
+    webhook = config.notify.receiver("audit").webhook
+    assert isinstance(webhook, WebhookChannel) and webhook.secret == EXAMPLE_SECRETS["AUDIT_WEBHOOK_SECRET"]
+
+    routed = {route.receiver for route in config.routing.route.walk()}
+    assert routed <= set(config.notify.names()), "the routing names a receiver without channels"
+    assert config.routing.config != default_routing(receivers=config.notify.names()).config
+    assert config.policy != default_policy()
+    assert [s.people for s in config.policy.schedules] == [("alice", "bob")]
+
+    monkeypatch.delenv("PAGERDUTY_ROUTING_KEY")
+    with pytest.raises(IncidentsConfigError, match="PAGERDUTY_ROUTING_KEY"):
+        parse_incidents_config(yaml.safe_load(text), base=tmp_path, source="incidents.yaml")
+
+
+def test_the_server_starts_with_the_example_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recoup serve --incidents-config incidents.yaml` builds its engine from the example (the app's own
+    loader, not just the parser)."""
+    from recoup.server.app import create_app
+    from recoup.server.settings import ServerSettings
+    from recoup.store import open_store
+
+    path = build_example(tmp_path)
+    for name, value in EXAMPLE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    url = f"sqlite:///{tmp_path / 'recoup.db'}"
+    store = open_store(url)
+    try:
+        app = create_app(ServerSettings(db_url=url, spool_dir=tmp_path / "spool", incidents_config=path), store=store)
+        engine = app.state.recoup.incidents
+        assert engine is not None
+        assert engine.config.notify.names() == ("team", "pagerduty", "audit", "alice", "bob")
+        assert engine.config.rules.rules[-1].name == "CheckoutServerErrors"
+    finally:
+        store.close()
+
+
+def test_the_guides_promtool_test_passes_on_the_exported_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-written `promtool test rules` file of the guide passes against what `recoup export
+    prometheus-rules` writes for the example rule file."""
+    from typer.testing import CliRunner
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (scripts/install_tools.sh installs it)")
+    build_example(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["export", "prometheus-rules", "--rules", "rules.yaml", "--out", "recoup-rules.yml"]
+    export = CliRunner().invoke(cli_app, args)
+    assert export.exit_code == 0, export.output
+    (tmp_path / "checkout-rules.test.yml").write_text(guide_block("# checkout-rules.test.yml").text, encoding="utf-8")
+    done = subprocess.run([promtool, "test", "rules", "checkout-rules.test.yml"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_readme_links_the_incident_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Incident response", 1)
+    assert len(section) == 2, "README.md has no 'Incident response' section"
+    targets = re.findall(r"\]\(([^)\s]+)\)", section[1].split("\n## ", 1)[0])
+    assert "docs/INCIDENT_RESPONSE.md" in targets
+    for target in targets:
+        if "://" not in target:
+            assert (ROOT / target.partition("#")[0]).exists(), f"README.md links a missing {target}"

@@ -144,10 +144,12 @@ class IncidentEngine:
         if transitions:
             self._queue(transitions)
 
-    def alertmanager_alerts(self, alerts: Sequence[NewAlert]) -> None:
+    def alertmanager_alerts(self, alerts: Sequence[NewAlert], project_id: int | None = None) -> None:
         """Alerts Prometheus fired, delivered by Alertmanager's webhook: they open and resolve incidents
-        like recoup's own (Alertmanager already notified its receivers, so they skip recoup's routing)."""
-        transitions = transitions_from_alertmanager(alerts, now=self.clock())
+        like recoup's own (Alertmanager already notified its receivers, so they skip recoup's routing).
+        ``project_id`` is the project whose key posted them (None for an admin token)."""
+        project = None if project_id is None else self.project_label(project_id)
+        transitions = transitions_from_alertmanager(alerts, now=self.clock(), project=project)
         if transitions:
             self._external.extend(transitions)
             self._wake.set()

@@ -23,13 +23,18 @@ def _severity(value: str | None) -> Severity:
     return Severity.WARNING
 
 
-def transitions_from_alertmanager(alerts: Iterable[NewAlert], *, now: float) -> list[AlertTransition]:
+def transitions_from_alertmanager(
+    alerts: Iterable[NewAlert], *, now: float, project: str | None = None
+) -> list[AlertTransition]:
     """One transition per alert of a webhook payload: firing ones as pending → firing, resolved ones as
     firing → resolved. The alert's fingerprint is Alertmanager's, prefixed so it never collides with one of
-    recoup's own rules."""
+    recoup's own rules. ``project`` (the id of the project whose key posted them) fills the ``project``
+    label when the alert has none, so the incident belongs to that project."""
     out: list[AlertTransition] = []
     for am in alerts:
         labels = dict(am.labels)
+        if project is not None and not labels.get("project"):
+            labels["project"] = project
         started = am.starts_at.timestamp()
         firing = am.status is AlertStatus.FIRING
         ended = am.ends_at.timestamp() if am.ends_at is not None else now

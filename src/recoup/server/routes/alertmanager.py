@@ -154,7 +154,7 @@ async def _receive(request: Request, state: ServerState) -> dict[str, Any] | JSO
 
     metrics.events.labels(source=SOURCE, outcome="stored").inc(len(alerts))
     if state.incidents is not None and alerts:
-        state.incidents.alertmanager_alerts(alerts)  # Prometheus's alerts open incidents like recoup's own
+        state.incidents.alertmanager_alerts(alerts, project_id)  # Prometheus's alerts open incidents like recoup's own
     firing = sum(1 for a in alerts if a.status is AlertStatus.FIRING)
     return {
         "received": len(alerts),

@@ -30,7 +30,9 @@ from recoup.server.state import ServerState, get_state
 StateDep = Annotated[ServerState, Depends(get_state)]
 router = APIRouter(prefix="/api/v1", tags=["incidents"], dependencies=[Depends(require_admin)])
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Actor = Annotated[str, Field(min_length=1, max_length=200, description="Who does it (shown in the timeline).")]
+Actor = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"\S", description="Who does it (shown in the timeline).")
+]
 
 
 class _In(BaseModel):
@@ -60,6 +62,14 @@ def plain(value: Any) -> Any:
 # -- rules and live alerts ------------------------------------------------------------------------------
 
 
+def _durations(data: Any, keys: tuple[str, ...]) -> None:
+    """Seconds as the rule file writes durations (300.0 -> "5m")."""
+    if isinstance(data, dict):
+        for key in keys:
+            if isinstance(data.get(key), int | float) and not isinstance(data.get(key), bool):
+                data[key] = format_duration(float(data[key]))
+
+
 @router.get("/rules")
 async def list_rules(state: StateDep) -> dict[str, Any]:
     """The rules in force, each with its live (pending or firing) alerts."""
@@ -68,9 +78,9 @@ async def list_rules(state: StateDep) -> dict[str, Any]:
     out = []
     for rule in engine.config.rules.rules:
         data = rule.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for key in ("window", "for", "keep_firing_for", "long_window", "short_window"):
-            if isinstance(data.get(key), int | float):
-                data[key] = format_duration(float(data[key]))
+        _durations(data, ("window", "for", "keep_firing_for", "long_window", "short_window"))
+        _durations(data.get("escalate"), ("after",))
+        _durations(data.get("baseline"), ("window", "offset"))
         data["alerts"] = [a.to_dict() for a in alerts if a.rule == rule.name]
         out.append(data)
     return {"rules": out, "engine": engine.status()}
