@@ -6,12 +6,18 @@ import asyncio
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from recoup.cli_export import register as register_export_commands
 from recoup.cli_server import register as register_server_commands
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from recoup.assess.incident_phase import IncidentPhaseConfig
 
 app = typer.Typer(
     name="recoup",
@@ -66,11 +72,27 @@ def assess(
     sink_flush_interval: Annotated[
         float, typer.Option(help="HttpSink flush interval in seconds for the server phase (its default: 1.0).")
     ] = 1.0,
+    no_incidents: Annotated[
+        bool, typer.Option("--no-incidents", help="Skip the incident scenarios (error spike, resource, pool, "
+                           "breaker cascade, RTO breach).")
+    ] = False,
+    incident_time_scale: Annotated[
+        float | None,
+        typer.Option(help="Multiply every rule duration of the incident scenarios by this (default 1/30; 1/120 "
+                     "with --quick)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database for the incident scenarios' embedded server and the pool-exhaustion "
+                     "scenario, e.g. postgresql://user@host/db (default: a SQLite file in a temporary folder)."),
+    ] = None,
 ) -> None:
     """Run concurrent operations through a recoup pipeline under injected faults and report what was measured.
 
     The operations' telemetry goes to a recoup server (embedded by default, or --server), which reports
-    ingest rate, end-to-end event latency and lost events."""
+    ingest rate, end-to-end event latency and lost events. Then five incident scenarios run end to end on an
+    embedded server whose shipped rules run on a scaled clock (--incident-time-scale), each measured from
+    fault to detection, incident, escalation, notification and recovery."""
     import contextlib
     import os
 
@@ -108,8 +130,19 @@ def assess(
             url=server, ingest_key=server_key, admin_token=token, flush_interval=sink_flush_interval
         )
         server_config.validate()
+        if (db is not None or incident_time_scale is not None) and (no_incidents or no_server):
+            raise ValueError("--db and --incident-time-scale are for the incident scenarios: they cannot be combined "
+                             "with --no-incidents or --no-server")
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    incident_config = None
+    incident_skip: str | None = None
+    if no_incidents:
+        incident_skip = "skipped: --no-incidents"
+    elif no_server:
+        incident_skip = "skipped: --no-server (the scenarios need a server to send telemetry to)"
+    else:
+        incident_config = _incident_config(quick, incident_time_scale, db, server, console)
 
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -163,10 +196,17 @@ def assess(
             resumes = progress.add_task("workflows", total=workflow_count)
             outcomes = run_workflow_phase(workflow_count, config.seed, lambda _o: progress.advance(resumes))
             summary["workflows"] = summarise_workflows(outcomes)
+        if incident_config is not None:
+            summary["incidents"] = _run_incidents(incident_config, progress)
+        else:
+            summary["incidents"] = {"skipped": incident_skip}
 
     report_config = {**dataclasses.asdict(config), "engine_ops": engine_count, "workflows": workflow_count}
     report_config["server"] = (
         None if no_server else {"url": server or "embedded", "sink_flush_interval": sink_flush_interval}
+    )
+    report_config["incidents"] = (
+        None if incident_config is None else {"time_scale": incident_config.factor, "db": "given" if db else None}
     )
     json_path, md_path = write_report(out, report_config, summary)
     rate = summary["recovery_success_rate"]
@@ -188,7 +228,57 @@ def assess(
             f"server: {ss['events_acknowledged']} of {ss['events_emitted']} events acknowledged, {stored} stored,"
             f" {(ss['ingest_rate_events_per_s'] or 0):.1f} events/s, {latency}"
         )
+    incidents = summary["incidents"]
+    if "scenarios" in incidents:
+        console.print(
+            f"incidents: {incidents['passed']} of {incidents['total']} scenarios met their expectation "
+            f"(rule durations scaled by {incidents['time_scale']:.4g}), {incidents['wall_seconds']:.1f} s"
+        )
     console.print(f"wrote {json_path} and {md_path}")
+
+
+def _incident_config(
+    quick: bool, time_scale: float | None, db: str | None, server: str | None, console: Console
+) -> IncidentPhaseConfig:
+    """The incident phase's settings from the options (BadParameter naming the option when one is wrong)."""
+    try:
+        from recoup.assess.incident_config import DEFAULT_FACTOR, QUICK_FACTOR
+        from recoup.assess.incident_phase import IncidentPhaseConfig
+    except ImportError as exc:
+        console.print(f"[red]recoup assess: the incident scenarios need the server extra ({exc}); "
+                      "install recoup[server] or pass --no-incidents[/red]")
+        raise typer.Exit(code=2) from exc
+    notes = (f"ran on an embedded server of its own, not on {server}: the scenarios need the shipped rules on a "
+             "scaled clock, which a remote server does not run",) if server else ()
+    factor = time_scale if time_scale is not None else (QUICK_FACTOR if quick else DEFAULT_FACTOR)
+    config = IncidentPhaseConfig(factor=factor, db_url=db, notes=notes)
+    try:
+        config.validate()
+    except ValueError as exc:
+        option = "--db" if str(exc).startswith("db:") else "--incident-time-scale"
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
+    return config
+
+
+def _run_incidents(config: IncidentPhaseConfig, progress: Progress) -> dict[str, Any]:
+    """The incident phase under the assessment's progress display: one bar, a step per finished scenario."""
+    import threading
+
+    from recoup.assess.incident_phase import run_incident_phase
+
+    task = progress.add_task("incidents", total=len(config.scenarios))
+    stages: dict[str, str] = {}
+    lock = threading.Lock()  # the scenarios run in threads of their own
+
+    def on_stage(name: str, stage: str) -> None:
+        with lock:
+            stages[name] = stage
+            waiting = sorted(f"{n}: {s}" for n, s in stages.items() if s != "done")
+        if stage == "done":
+            progress.advance(task)
+        progress.update(task, description=f"incidents ({'; '.join(waiting)})" if waiting else "incidents")
+
+    return run_incident_phase(config, on_stage)
 
 
 @app.command()

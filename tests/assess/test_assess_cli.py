@@ -12,7 +12,7 @@ from typing import Any
 def _assess(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "report"
     result = subprocess.run(
-        [sys.executable, "-m", "recoup", "assess", "--out", str(out), *args],
+        [sys.executable, "-m", "recoup", "assess", "--out", str(out), "--no-incidents", *args],
         capture_output=True,
         text=True,
         timeout=300,

@@ -116,6 +116,13 @@ def render_markdown(config: dict[str, Any], summary: dict[str, Any], env: dict[s
         extra += engine_markdown(summary["engine"])
     if summary.get("workflows"):
         extra += workflows_markdown(summary["workflows"])
+    incidents = summary.get("incidents")
+    if incidents and "scenarios" in incidents:
+        from recoup.assess.incident_phase import incidents_markdown
+
+        extra += incidents_markdown(incidents)
+    elif incidents and incidents.get("skipped"):
+        extra += ["", "## Incident scenarios", "", f"Not run ({incidents['skipped']}).", ""]
     return _render_pipeline(config, summary, env) + "\n".join(extra) + "\n"
 
 

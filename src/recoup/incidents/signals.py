@@ -80,7 +80,8 @@ def observe(event: Mapping[str, Any], *, project: str = "", at: float | None = N
         if event.get("rto_met") is False:
             out.append(Observation("rto_breaches", 1.0, _labels(**base), when))
     elif kind == "breaker_transition":
-        is_open = 1.0 if event.get("to_state") == "open" else 0.0
+        # Half-open is a breaker probing a dependency that failed: still not trusted, so still open here.
+        is_open = 1.0 if event.get("to_state") in ("open", "half_open") else 0.0
         breaker = str(event.get("breaker", ""))
         out.append(Observation("breakers_open", is_open, _labels(breaker=breaker, **base), when))
     elif kind == "metric":
