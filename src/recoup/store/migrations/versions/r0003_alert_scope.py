@@ -30,6 +30,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from recoup.store.migrations.coltypes import id_type as _id
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -39,9 +41,6 @@ _OLD_UNIQUE = "uq_alerts_fingerprint_starts_at"
 _NEW_UNIQUE = "uq_alerts_scope_fingerprint_starts_at"
 _SCOPE_CHECK = "ck_alerts_scope_is_project"
 
-
-def _id() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:

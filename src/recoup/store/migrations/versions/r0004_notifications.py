@@ -14,11 +14,13 @@ Create Date: 2026-11-29 12:00:00
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from recoup.store.migrations.coltypes import id_type as _id
+from recoup.store.migrations.coltypes import json_type as _json
+from recoup.store.migrations.coltypes import time_type as _time
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -26,16 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _id() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-
-def _time() -> sa.DateTime:
-    return sa.DateTime(timezone=True)
-
-
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
