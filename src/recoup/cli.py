@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from recoup.cli_analytics import register as register_analytics_commands
 from recoup.cli_export import register as register_export_commands
 from recoup.cli_server import register as register_server_commands
 
@@ -364,6 +365,7 @@ def version() -> None:
 
 register_server_commands(app)  # serve, projects, admin (recoup.cli_server)
 register_export_commands(app)  # export prometheus-rules / alertmanager / grafana-dashboard (recoup.cli_export)
+register_analytics_commands(app)  # templates (recoup.cli_analytics)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Error analytics: grouping, template mining, classification, correlation, trends (the `analytics` extra)."""
