@@ -278,8 +278,9 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     if not console.is_terminal:
         console = Console(width=170)
     ncpu = os.cpu_count() or 1
-    title = (f"Ingest over loopback, {args.concurrency} connections, batch {args.batch}, {args.seconds:g} s after "
-             f"{args.warmup:g} s warm-up, best of {args.repeat}, {ncpu} CPUs "
+    workers = f", recoup with {args.workers} worker processes" if args.workers != 1 else ""
+    title = (f"Ingest over loopback, {args.concurrency} connections, batch {args.batch}{workers}, {args.seconds:g} s "
+             f"after {args.warmup:g} s warm-up, best of {args.repeat}, {ncpu} CPUs "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
     caption = ("CPU% = % of one core over the measured window (server process with its threads; db = this run's "
                "PostgreSQL backends; other = everything else on the host). CPU µs/event = (server + db) CPU per event.")
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                              "and a summary DIR/<kind>-<db>.txt; the throughput figures are then not representative")
     parser.add_argument("--workers", type=int, default=1,
                         help="recoup server processes (`recoup serve --workers N`; cli launcher only; server CPU%% "
-                             "then counts the supervising parent only)")
+                             "counts the supervising parent and its workers)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each target N times and report the fastest verified run (shared machines)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")

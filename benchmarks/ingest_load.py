@@ -375,6 +375,25 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the workers of ``recoup serve --workers N``), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, ()))
+    return out
+
+
 def postgres_backends(database: str) -> list[int]:
     """PostgreSQL processes working for ``database``: their title is ``postgres: ... <database> ...``
     (client backends and autovacuum workers)."""
@@ -409,15 +428,20 @@ def self_cpu_seconds() -> float:
 class CpuSnapshot:
     at: float
     client: float
-    server: float
+    server: dict[int, float]  # the server process and its worker processes
     db: dict[int, float]
     host: float
 
     @classmethod
     def take(cls, server_pid: int | None, db_match: str | None) -> CpuSnapshot:
         db = {pid: proc_cpu_seconds(pid) for pid in postgres_backends(db_match)} if db_match else {}
-        return cls(time.perf_counter(), self_cpu_seconds(), proc_cpu_seconds(server_pid) if server_pid else 0.0, db,
-                   host_busy_seconds())
+        server = {pid: proc_cpu_seconds(pid) for pid in process_tree(server_pid)} if server_pid else {}
+        return cls(time.perf_counter(), self_cpu_seconds(), server, db, host_busy_seconds())
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes alive at both snapshots spent between them."""
+    return sum(after[pid] - before[pid] for pid in after if pid in before)
 
 
 # -- the load loop ----------------------------------------------------------------------------------------------
@@ -494,7 +518,8 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
 
     elapsed = after.at - before.at
     latencies.sort()
-    db_cpu = sum(after.db.get(pid, 0.0) - before.db.get(pid, 0.0) for pid in after.db if pid in before.db)
+    db_cpu = _spent(before.db, after.db)
+    server_cpu = _spent(before.server, after.server)
     return {
         "kind": args.kind,
         "url": url,
@@ -517,11 +542,11 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
         "sent_requests_total": totals["sent_requests"],
         "mean_body_bytes": totals["bytes"] / max(1, totals["sent_requests"]),
         "client_cpu_pct": 100 * (after.client - before.client) / elapsed,
-        "server_cpu_pct": 100 * (after.server - before.server) / elapsed,
+        "server_cpu_pct": 100 * server_cpu / elapsed,
         "db_cpu_pct": 100 * db_cpu / elapsed if args.db_match else None,
         # everything else busy on the host meanwhile (other processes, kernel softirq for loopback, ...)
         "other_cpu_pct": 100 * ((after.host - before.host) - (after.client - before.client)
-                                - (after.server - before.server) - db_cpu) / elapsed,
+                                - server_cpu - db_cpu) / elapsed,
     }
 
 

@@ -16,6 +16,8 @@ Each case runs on a fresh database (a new SQLite file; a throw-away PostgreSQL d
     .venv/bin/python benchmarks/store_ingest.py                      # both databases, both calls
     .venv/bin/python benchmarks/store_ingest.py --db postgresql --batches 40
     .venv/bin/python benchmarks/store_ingest.py --db sqlite --profile /tmp/store.prof   # cProfile, top 30
+    .venv/bin/python benchmarks/store_ingest.py --pg-breakdown --batches 60   # where PostgreSQL's CPU goes
+    .venv/bin/python benchmarks/store_ingest.py --pg-breakdown --batches 60 --native-events
 """
 
 from __future__ import annotations
@@ -136,6 +138,17 @@ def make_batches(count: int, size: int, seed: int) -> list[list[Any]]:
 # -- databases --------------------------------------------------------------------------------------------
 
 
+def native_batches(count: int, size: int) -> list[list[Any]]:
+    """``count`` batches of what the native route makes of `benchmarks/ingest.py`'s native requests."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ingest_load import NativePayloads
+
+    from recoup.server.routes.native import parse_batch, parse_json
+
+    payloads = NativePayloads("bench-key", size)
+    return [parse_batch(parse_json(payloads.next().body), size) for _ in range(count)]
+
+
 @contextlib.contextmanager
 def fresh_database(db: str, admin_url: str) -> Iterator[tuple[str, str | None]]:
     """A fresh database: (url, PostgreSQL database name or None)."""
@@ -228,6 +241,47 @@ def run_case(db: str, call: str, args: argparse.Namespace, batches: list[list[An
     }
 
 
+def pg_breakdown(args: argparse.Namespace, batches: list[list[Any]]) -> None:
+    """Where PostgreSQL's CPU per ingested event goes, on one throw-away database: the store's ingest as is,
+    then with the payload column as ``json`` instead of ``jsonb`` (checked, not converted), then also without
+    the events table's three secondary indexes. A diagnostic of what bounds ingest on PostgreSQL: it alters
+    the schema of its own database and the store's statement text, so nothing else may run on it."""
+    from recoup.store import open_store, repository
+
+    statement = repository._PG_INSERT_EVENTS
+    steps: list[tuple[str, list[str]]] = [
+        ("as stored (payload jsonb, 5 indexes)", []),
+        ("payload json instead of jsonb", ["ALTER TABLE events ALTER COLUMN payload TYPE json"]),
+        ("... and only the 2 unique indexes", [f"DROP INDEX {name}" for name in (
+            "ix_events_project_occurred", "ix_events_group_occurred", "ix_events_received_at")]),
+    ]
+    per_step = max(1, (len(batches) - args.warmup) // len(steps))
+    with fresh_database("postgresql", args.pg_admin_url) as (url, database):
+        store = open_store(url, pool_size=1, max_overflow=0)
+        try:
+            project, _ = store.create_project("bench")
+            for batch in batches[: args.warmup]:
+                store.ingest_events(project.id, batch)
+            print(f"{'PostgreSQL ingest':<40} {'db cpu µs/ev':>13} {'cpu µs/ev':>10}")
+            for index, (label, ddl) in enumerate(steps):
+                with store.engine.begin() as conn:
+                    for command in ddl:
+                        conn.exec_driver_sql(command)
+                if ddl and "json" in ddl[0]:
+                    repository._PG_INSERT_EVENTS = statement.replace("AS jsonb)", "AS json)")
+                chunk = batches[args.warmup + index * per_step : args.warmup + (index + 1) * per_step]
+                events = sum(len(b) for b in chunk)
+                db0, cpu0 = backend_cpu_seconds(args.pg_admin_url, database), time.process_time()
+                for batch in chunk:
+                    store.ingest_events(project.id, batch)
+                db_cpu = backend_cpu_seconds(args.pg_admin_url, database) - db0
+                cpu = time.process_time() - cpu0
+                print(f"{label:<40} {db_cpu / events * 1e6:>13.1f} {cpu / events * 1e6:>10.1f}")
+        finally:
+            repository._PG_INSERT_EVENTS = statement
+            store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -239,19 +293,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest (by cpu) is shown")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
     parser.add_argument("--profile", metavar="PREFIX", help="cProfile the measured calls, dump to PREFIX.<db>.<call>")
+    parser.add_argument("--native-events", action="store_true",
+                        help="use the native benchmark's events (benchmarks/ingest_load.py: HttpSink ErrorEvents of "
+                             "~1.7 KB, parsed and enriched by the native route) instead of Sentry-shaped payloads")
+    parser.add_argument("--pg-breakdown", action="store_true",
+                        help="instead: PostgreSQL's CPU per event as stored, with a json payload column, and "
+                             "without the secondary indexes (what bounds ingest; see pg_breakdown)")
     args = parser.parse_args(argv)
 
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     calls = ["ingest_events", "ingest_many"] if args.call == "both" else [args.call]
     total = args.batches + args.warmup
     total += -total % args.many
-    batches = make_batches(total, args.batch, seed=7)
+    batches = native_batches(total, args.batch) if args.native_events else make_batches(total, args.batch, seed=7)
     sizes = sorted(len(e.payload_json or "") for b in batches for e in b)
     print(
         f"{len(batches)} batches x {args.batch} events, ~{FINGERPRINTS_PER_BATCH} fingerprints per batch; "
         f"payload JSON min/median/max {sizes[0]}/{sizes[len(sizes) // 2]}/{sizes[-1]} bytes; "
         f"ingest_many: {args.many} batches per call"
     )
+    if args.pg_breakdown:
+        pg_breakdown(args, batches)
+        return 0
     print(f"{'database':<11} {'call':<14} {'events':>7} {'wall µs/ev':>11} {'cpu µs/ev':>10} {'db cpu µs/ev':>13} "
           f"{'events/s':>9}")
     for db in dbs:

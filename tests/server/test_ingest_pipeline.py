@@ -261,3 +261,26 @@ def test_ingest_many_attributes_results_per_batch(store: Store) -> None:
     with pytest.raises(NotFound):
         store.ingest_many([(a.id, [ev("9", "x")], None), (b.id + 100, [ev("9", "x")], None)])
     assert store.get_event(a.id, "9") is None  # all or nothing
+
+
+def test_the_gil_switch_interval_is_shortened_while_running_and_put_back(store: Store, tmp_path: Path) -> None:
+    """Writers get the GIL back quickly after each database round trip; the process's setting is restored."""
+    import sys
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        async def during(pipeline: GroupCommitPipeline) -> float:
+            return sys.getswitchinterval()
+
+        assert run(store, tmp_path / "spool", during, gil_switch_interval=0.001) == 0.001
+        assert sys.getswitchinterval() == 0.005
+        assert run(store, tmp_path / "spool2", during, gil_switch_interval=None) == 0.005  # left alone
+        sys.setswitchinterval(0.0005)
+        assert run(store, tmp_path / "spool3", during, gil_switch_interval=0.001) == 0.0005  # never lengthened
+        assert sys.getswitchinterval() == 0.0005
+        with pytest.raises(ValueError, match="gil_switch_interval"):
+            GroupCommitPipeline(store, ServerSettings(db_url="sqlite:///unused.db", spool_dir=tmp_path),
+                                ServerMetrics(), gil_switch_interval=0)
+    finally:
+        sys.setswitchinterval(before)

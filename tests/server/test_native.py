@@ -250,3 +250,34 @@ def test_stored_payload_is_what_the_library_sent(server: LiveServer) -> None:
         assert stored is not None
         assert dict(stored.payload) == event.to_dict()
         assert event_from_dict(stored.payload) == event
+
+
+def test_the_route_enriches_as_the_pipeline_would() -> None:
+    """`parse_event` classifies and fingerprints error events while it checks their frames (one walk):
+    the result is what `enrich` makes of the unenriched event, only the innermost frames count, and a bad
+    frame is still refused naming the field."""
+    from recoup.server.enrich import MAX_FRAMES, enrich
+    from recoup.server.routes.native import parse_event
+    from recoup.store import InvalidInput, new_event_from_telemetry
+    from recoup.telemetry.events import Frame, event_from_dict
+
+    outer = [Frame(f"/srv/app/outer{i}.py", i + 1, f"f{i}", None) for i in range(15)]
+    inner = [Frame(f"/srv/app/inner{i}.py", i + 1, f"g{i}", None) for i in range(MAX_FRAMES - 5)]
+    library = [Frame("/usr/lib/python3.11/socket.py", 9, "connect", None)] * 5
+    for frames in ((), tuple(inner), tuple(outer + inner + library)):
+        for fingerprint in (None, "fp-given"):
+            sent = ErrorEvent(exception_type="ConnectionRefusedError", message="connection refused to 10.0.0.7",
+                              fingerprint=fingerprint, frames=frames).to_dict()
+            fast = parse_event(sent, "e")
+            assert fast.category is not None and fast.fingerprint is not None
+            assert fast == enrich(new_event_from_telemetry(event_from_dict(sent)))
+            assert enrich(fast) is fast  # the pipeline has nothing left to do
+    # the outermost frames beyond MAX_FRAMES do not change the group
+    trimmed = ErrorEvent(exception_type="E", message="m", frames=tuple(outer[-10:] + inner + library)).to_dict()
+    full = ErrorEvent(exception_type="E", message="m", frames=tuple(outer + inner + library)).to_dict()
+    assert parse_event(trimmed, "e").fingerprint == parse_event(full, "e").fingerprint
+    bad = {**full, "frames": [*full["frames"][:3], {"filename": "a.py", "lineno": "7", "function": "f"}]}
+    with pytest.raises(InvalidInput) as refused:
+        parse_event(bad, "events[4]")
+    assert refused.value.field == "events[4].frames"
+    assert "must be a list of an object {filename" in refused.value.problem

@@ -124,6 +124,18 @@ def test_unknown_project_is_rejected_without_writing(store: Store) -> None:
     assert store.count_events() == 0
 
 
+def test_an_unknown_project_among_several_is_named_and_nothing_is_written(store: Store, project: Project) -> None:
+    """The project's foreign key refuses the rows (there is no separate lookup): still `NotFound`, naming
+    the missing project, and the other project's batch in the same transaction is rolled back too."""
+    plain = NewEvent(event_id="m1", kind=EventKind.METRIC, occurred_at=T0, message="cpu=1", level=Level.INFO)
+    for missing_batch in ([error("x1")], [plain]):  # refused at the groups' insert, or at the events' insert
+        with pytest.raises(NotFound, match="project 999999 does not exist"):
+            store.ingest_many([(project.id, [error("ok1"), plain], None), (999_999, missing_batch, None)])
+        assert store.count_events() == 0
+        assert store.list_groups(project.id) == []
+    assert store.ingest_many([(project.id, [error("ok1")], None)])[0].inserted == ("ok1",)
+
+
 def test_a_failing_batch_writes_nothing(store: Store, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """The batch is one transaction: when the group step fails, the events and new groups roll back."""
     store.ingest_events(project.id, [error("before")])

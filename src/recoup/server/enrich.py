@@ -1,6 +1,10 @@
 """Give every error event a category and a fingerprint before it is stored, so groups form and can be
 filtered by cause whatever the producer sent (a Sentry SDK sends neither).
 
+The pipeline's writer calls `enrich` on every event; a route that walks an event's frames anyway (the
+native route, to validate them) computes both verdicts itself with `in_app_frame` and `verdicts`, the same
+functions, so the event is built once, already enriched, and `enrich` returns it unchanged.
+
 Frames: a route that knows the stack puts it in the payload as
 ``payload["frames"] = [{"module": "app.views", "function": "checkout", "in_app": true}, ...]``, outermost
 call first (Sentry's order). Only frames with ``in_app`` true count, as module + function (never line
@@ -128,19 +132,9 @@ def in_app_frames(payload: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     for frame in raw[-MAX_FRAMES:]:
         if type(frame) is not dict and not isinstance(frame, Mapping):  # the ABC check only when not a dict
             continue
-        function = frame.get("function")
-        if not isinstance(function, str):
-            continue
-        if "in_app" in frame:
-            module = frame.get("module")
-            if frame["in_app"] is True and isinstance(module, str):
-                out.append((module, function))
-            continue
-        filename = frame.get("filename")  # a telemetry frame
-        if isinstance(filename, str):
-            module = _telemetry_module(filename)
-            if module is not None:
-                out.append((module, function))
+        found = in_app_frame(frame)
+        if found is not None:
+            out.append(found)
     return tuple(out)
 
 
@@ -156,15 +150,44 @@ def _with(event: NewEvent, category: str | None, fp: str | None) -> NewEvent:
     return copy
 
 
+def telemetry_module(filename: str) -> str | None:
+    """The module `in_app_frames` takes from a telemetry frame's file name; None when it is not in-app."""
+    return _telemetry_module(filename)
+
+
+def in_app_frame(frame: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(module, function) of one frame when `in_app_frames` counts it, else None: for a route that walks the
+    frames anyway (to validate them) and would rather not walk them twice."""
+    function = frame.get("function")
+    if not isinstance(function, str):
+        return None
+    if "in_app" in frame:
+        module = frame.get("module")
+        return (module, function) if frame["in_app"] is True and isinstance(module, str) else None
+    filename = frame.get("filename")
+    if isinstance(filename, str):
+        module = _telemetry_module(filename)
+        if module is not None:
+            return module, function
+    return None
+
+
+def verdicts(exception_type: str | None, message: str, category: str | None, fp: str | None,
+             frames: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """(category, fingerprint) of an error event: the ones given, else computed as `enrich` does.
+    ``frames`` are its `in_app_frames`; routes call this before building the `NewEvent`, which then
+    needs no copy in `enrich`."""
+    if category is None:
+        category = _category_cached(exception_type, mask_unique(message))
+    if fp is None:
+        fp = _fingerprint_cached(exception_type or UNTYPED, digits_key(_first_line(message)), frames)
+    return category, fp
+
+
 def enrich(event: NewEvent) -> NewEvent:
     """``event`` with a category and a fingerprint when it is an error lacking them; others unchanged."""
     if event.kind is not EventKind.ERROR or (event.category is not None and event.fingerprint is not None):
         return event
-    category = event.category
-    if category is None:
-        category = _category_cached(event.exception_type, mask_unique(event.message))
-    fp = event.fingerprint
-    if fp is None:
-        fp = _fingerprint_cached(event.exception_type or UNTYPED, digits_key(_first_line(event.message)),
-                                 in_app_frames(event.payload))
+    frames = in_app_frames(event.payload) if event.fingerprint is None else ()
+    category, fp = verdicts(event.exception_type, event.message, event.category, event.fingerprint, frames)
     return _with(event, category, fp)

@@ -16,6 +16,10 @@ Why these shapes:
   `NewEvent` made once (``payload_json``), never serialised again. See benchmarks/store_ingest.py.
 * Group counters are maintained at ingest, never recomputed from events, so retention can delete old
   events and the counts stay true.
+* Ingest runs on a plain Core connection, not an ORM session, and does not look its project up first: the
+  project's foreign key refuses the first row of a project that does not exist, and only then is the
+  missing project looked up to raise `NotFound`. That halves the Python cost of a small commit (a Sentry
+  envelope's: ~0.97 ms to ~0.49 ms of CPU for one event on PostgreSQL) and saves a round trip.
 * Connection loss surfaces as `StoreUnavailable` (nothing committed; the server spools and retries);
   bad input as `InvalidInput` naming the field, before any write.
 """
@@ -181,7 +185,8 @@ class Store:
         self.dialect: str = engine.dialect.name
         self._read = sessionmaker(engine, expire_on_commit=False)
         # On SQLite, write transactions take the write lock up front (BEGIN IMMEDIATE); see engine.py.
-        self._write = sessionmaker(engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"}), expire_on_commit=False)
+        self._write_engine = engine.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._build_statements()
 
     def _build_statements(self) -> None:
@@ -244,10 +249,29 @@ class Store:
         """Run ``work`` in one transaction, retrying deadlocks and serialisation failures; map connection loss to
         `StoreUnavailable`."""
         factory = self._write if write else self._read
+
+        def in_session() -> T:
+            with factory() as session, session.begin():
+                return work(session)
+
+        return self._retrying(in_session)
+
+    def _core_transaction(self, work: Callable[[Connection], T]) -> T:
+        """A write transaction on a plain Core connection: the ingest hot path, which needs no ORM session
+        (a session costs a few hundred µs of Python per commit, as much as 16 Sentry events' parsing)."""
+
+        def on_connection() -> T:
+            with self._write_engine.begin() as conn:
+                return work(conn)
+
+        return self._retrying(on_connection)
+
+    def _retrying(self, attempt_once: Callable[[], T]) -> T:
+        """Run one transaction attempt, retrying deadlocks and serialisation failures; map connection loss to
+        `StoreUnavailable` and values the database refuses to `InvalidInput`."""
         for attempt in range(_RETRIES):
             try:
-                with factory() as session, session.begin():
-                    return work(session)
+                return attempt_once()
             except DataError as exc:
                 # A value the database refuses (out of range, bad encoding) is the caller's input, not a fault.
                 raise InvalidInput("input", f"rejected by the database: {exc.orig}") from exc
@@ -714,16 +738,15 @@ class Store:
             for item in events:
                 unique.setdefault(item.event_id, (item, b))
 
-        def work(session: Session) -> list[IngestResult]:
+        def work(conn: Connection) -> list[IngestResult]:
             now = utcnow()
-            conn = session.connection()
             inserted: dict[int, set[str]] = {}
             kept_groups: dict[int, dict[str, int]] = {}
             created_kept: dict[int, set[str]] = {}
             for project_id in sorted(owners):
                 unique = owners[project_id]
-                if session.get(ProjectRow, project_id) is None:
-                    raise NotFound(f"project {project_id} does not exist")
+                # No separate lookup of the project: its foreign key refuses the first row written for a
+                # project that does not exist, and `_missing_project` turns that into `NotFound`.
                 groups, created = self._lock_groups(conn, project_id, [e for e, _ in unique.values()])
                 by_time: dict[datetime, list[NewEvent]] = {}
                 for e, b in sorted(unique.values(), key=lambda pair: pair[0].event_id):
@@ -768,7 +791,22 @@ class Store:
 
         if not any(events for _, events, _ in batches):
             return [IngestResult(inserted=(), duplicates=(), groups={}, new_groups=()) for _ in batches]
-        return self._transaction(work)
+        try:
+            return self._core_transaction(work)
+        except IntegrityError as exc:
+            missing = self._missing_project(sorted(owners))
+            if missing is None:
+                raise
+            raise NotFound(f"project {missing} does not exist") from exc
+
+    def _missing_project(self, project_ids: Sequence[int]) -> int | None:
+        """The first of ``project_ids`` that does not exist (after an ingest refused by a foreign key)."""
+
+        def work(session: Session) -> int | None:
+            found = set(session.scalars(select(ProjectRow.id).where(ProjectRow.id.in_(project_ids))))
+            return next((p for p in project_ids if p not in found), None)
+
+        return self._transaction(work, write=False)
 
     def record_alerts(self, alerts: Sequence[NewAlert], *, project_id: int | None = None) -> list[Alert]:
         """Upsert Alertmanager alerts by (fingerprint, starts_at), the identity of one firing episode, within

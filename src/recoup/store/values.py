@@ -113,6 +113,8 @@ def _optional_str(name: str, value: object, max_len: int) -> str | None:
 
 
 def _aware(name: str, value: object) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # the common case, already what is returned
+        return value
     if not isinstance(value, datetime):
         raise InvalidInput(name, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -154,6 +156,8 @@ def _has_nul(value: object) -> bool:
 
 
 def _enum(name: str, kind: type[_E], value: object) -> _E:
+    if type(value) is kind:  # already a member (every event built by the routes): no lookup
+        return value
     try:
         return kind(value)  # type: ignore[arg-type]  # any value is tried; a non-member raises ValueError
     except ValueError:

@@ -2,11 +2,14 @@
 
 Each event is checked field by field against its telemetry class (checks compiled once at import) and
 stored with the wire dict itself as its payload, serialised once here by orjson; the store never
-serialises it again. A batch is all or nothing: every event is parsed and validated before anything is
-submitted, so one bad event refuses the whole request (400 naming ``events[i].field``) and nothing of it
-is stored; the sink does not retry a 400, and the producer's bug is visible, not half-hidden. The answer (200) comes
-only once the pipeline says the batch is durable. A batch with too many events is a 413, which the sink
-answers by splitting it in halves.
+serialises it again. Error events are classified and fingerprinted here too, in the walk that checks their
+frames (`recoup.server.enrich.verdicts`), so each `NewEvent` is built once, already enriched.
+
+A batch is all or nothing: every event is parsed and validated before anything is submitted, so one bad
+event refuses the whole request (400 naming ``events[i].field``) and nothing of it is stored; the sink does
+not retry a 400, and the producer's bug is visible, not half-hidden. The answer (200) comes only once the
+pipeline says the batch is durable. A batch with too many events is a 413, which the sink answers by
+splitting it in halves.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from starlette.requests import Request
 
 from recoup.server.auth import authorize_ingest, bearer_token, too_many_requests
 from recoup.server.body import read_body
+from recoup.server.enrich import MAX_FRAMES, enrich, in_app_frame, verdicts
 from recoup.server.schemas import INGEST_REQUEST_SCHEMA, NATIVE_EVENTS_PATH, IngestResponse
 from recoup.server.state import ServerState, get_state
 from recoup.store import (
@@ -40,6 +44,7 @@ from recoup.store.convert import occurred_at, telemetry_row
 from recoup.telemetry.events import (
     EVENT_TYPES,
     SCHEMA_VERSION,
+    ErrorEvent,
     EventSchemaError,
     Frame,
     TelemetryEvent,
@@ -231,11 +236,19 @@ def _compile(klass: type[TelemetryEvent]) -> tuple[_Field, ...]:
 #: Compiled once at import: event type -> its fields' checks.
 _FIELDS = {name: _compile(klass) for name, klass in EVENT_TYPES.items()}
 _MISSING = object()
+_ERROR = ErrorEvent.event_type
+#: An error event's fields, but its frames' entries are checked by `_error_frames`, in the same walk that
+#: picks the in-app ones for the fingerprint (the list itself is still checked to be a list here).
+_ERROR_FRAMES = next(f for f in _FIELDS[_ERROR] if f.name == "frames")
+_FIELDS_WITHOUT_FRAME_CHECK = {
+    **_FIELDS, _ERROR: tuple(f._replace(check=None) if f is _ERROR_FRAMES else f for f in _FIELDS[_ERROR])
+}
 
 
-def _check_fields(data: dict[str, Any], kind: str, where: str) -> None:
+def _check_fields(data: dict[str, Any], kind: str, where: str,
+                  table: dict[str, tuple[_Field, ...]] = _FIELDS) -> None:
     """Every field of ``data`` has a JSON value its event class accepts, else `InvalidInput` naming it."""
-    for f in _FIELDS[kind]:
+    for f in table[kind]:
         value = data.get(f.name, _MISSING)
         if value is _MISSING:
             if f.required:
@@ -270,6 +283,32 @@ def _payload_text(data: dict[str, Any]) -> str:
         raise InvalidInput("payload", f"cannot be stored: {exc}") from None
 
 
+def _error_frames(frames: list[Any], where: str) -> tuple[tuple[str, str], ...]:
+    """Check every entry of an error event's ``frames`` list (else `InvalidInput` naming ``where.frames``,
+    as `_check_fields` would) and return its in-app (module, function) pairs, as `in_app_frames` reads
+    them from the payload: one walk over the frames instead of two."""
+    first = len(frames) - MAX_FRAMES  # in_app_frames reads the innermost MAX_FRAMES only
+    out: list[tuple[str, str]] = []
+    for index, frame in enumerate(frames):
+        if not _frame_ok(frame):
+            tp = _ERROR_FRAMES.tp
+            raise InvalidInput(f"{where}.frames", f"must be {_describe(tp)}, got {_type_name(frames)}")
+        if index >= first:
+            found = in_app_frame(frame)
+            if found is not None:
+                out.append(found)
+    return tuple(out)
+
+
+def _enriched(row: dict[str, Any], frames: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """An error row with its category and fingerprint (the pipeline's `enrich` then leaves the event as is)."""
+    if row["category"] is not None and row["fingerprint"] is not None:
+        return row
+    row["category"], row["fingerprint"] = verdicts(row["exception_type"], row["message"], row["category"],
+                                                   row["fingerprint"], frames)
+    return row
+
+
 def parse_event(data: Any, where: str) -> NewEvent:
     """One wire event → `NewEvent`, or `InvalidInput` naming ``where.field``.
 
@@ -287,15 +326,23 @@ def parse_event(data: Any, where: str) -> NewEvent:
     if schema > SCHEMA_VERSION or schema < 1:
         raise InvalidInput(f"{where}.schema",
                            f"unsupported schema version {schema!r} (this reader knows 1..{SCHEMA_VERSION})")
-    _check_fields(data, kind, where)
+    if kind == _ERROR:
+        _check_fields(data, kind, where, _FIELDS_WITHOUT_FRAME_CHECK)
+        frames = data.get("frames")
+        in_app = _error_frames(frames, where) if frames else ()
+    else:
+        _check_fields(data, kind, where)
     data = _plain_tags(data)
     if "id" not in data or "timestamp" not in data:  # the event's defaults, kept so the payload rebuilds it
         data = {**data}
         data.setdefault("timestamp", time.time())
         data.setdefault("id", uuid.uuid4().hex)
     try:
+        row = telemetry_row(data)
+        if kind == _ERROR:
+            row = _enriched(row, in_app)
         return NewEvent(event_id=data["id"], occurred_at=occurred_at(data["timestamp"]), payload=data,
-                        payload_json=_payload_text(data), **telemetry_row(data))
+                        payload_json=_payload_text(data), **row)
     except InvalidInput as exc:
         field = _WIRE_NAMES.get(exc.field, exc.field)
         raise InvalidInput(where if field == "payload" else f"{where}.{field}", exc.problem) from None
@@ -328,7 +375,7 @@ def parse_event_exactly(data: Any, where: str) -> NewEvent:
         field = f"{where}.{match.group(1)}" if match else (f"{where}.schema" if "schema" in text else where)
         raise InvalidInput(field, text) from None
     try:
-        return new_event_from_telemetry(event)
+        return enrich(new_event_from_telemetry(event))  # enriched here too, like `parse_event`'s events
     except InvalidInput as exc:
         field = _WIRE_NAMES.get(exc.field, exc.field)
         raise InvalidInput(where if field == "payload" else f"{where}.{field}", exc.problem) from None
