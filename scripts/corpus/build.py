@@ -6,7 +6,8 @@ shared/TAXONOMY.md. Needs the local services (PostgreSQL, Redis, MariaDB on 127.
 java/javac and go; provokers whose tool is missing are skipped and reported.
 
 The corpus is split by SOURCE: records of HELDOUT_SOURCES go to heldout.jsonl, which rule authors do not
-read; everything else goes to dev.jsonl. This script prints counts only, never the held-out texts.
+read; batches 14-17 (scored blind against the learned classifier) to blind14.jsonl ... blind17.jsonl;
+everything else goes to dev.jsonl. This script prints counts only, never the held-out texts.
 Regenerating changes ports, paths and timestamps inside texts but not the labels.
 """
 
@@ -34,6 +35,10 @@ from blind10_provokers import blind10_records
 from blind11_provokers import blind11_records
 from blind12_provokers import blind12_records
 from blind13_provokers import BLIND13_SOURCES, blind13_records
+from blind14_provokers import BLIND14_SOURCES, blind14_records
+from blind15_provokers import BLIND15_SOURCES, blind15_records
+from blind16_provokers import BLIND16_SOURCES, blind16_records
+from blind17_provokers import BLIND17_SOURCES, blind17_records
 from blind_provokers import blind_records
 from common import Env, Record, exception_records, local_env, record
 from py_provokers import PROVOKERS, provoke
@@ -100,7 +105,8 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
                                                       blind5_records, blind6_records,
                                                       blind7_records, blind8_records,
                                                       blind9_records, blind10_records, blind11_records,
-                                                      blind12_records, blind13_records]
+                                                      blind12_records, blind13_records, blind14_records,
+                                                      blind15_records, blind16_records, blind17_records]
         for fn in extra:
             if only and only not in fn.__name__:
                 continue
@@ -109,6 +115,22 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
             except Exception as harness:
                 problems.append(f"{fn.__name__}: {type(harness).__name__}")
     return records, problems
+
+
+def _split_of(source: str) -> str:
+    """heldout.jsonl for held-out sources; blind14-17.jsonl for the batches scored blind against the learned
+    classifier (kept apart so the rule floors over dev and heldout stay as measured); dev.jsonl otherwise."""
+    if source in HELDOUT_SOURCES:
+        return "heldout"
+    if source in BLIND14_SOURCES:
+        return "blind14"
+    if source in BLIND15_SOURCES:
+        return "blind15"
+    if source in BLIND16_SOURCES:
+        return "blind16"
+    if source in BLIND17_SOURCES:
+        return "blind17"
+    return "dev"
 
 
 def main() -> int:
@@ -127,9 +149,10 @@ def main() -> int:
                 print(json.dumps(rec))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    split: dict[str, list[Record]] = {"dev": [], "heldout": []}
+    split: dict[str, list[Record]] = {"dev": [], "heldout": [], "blind14": [], "blind15": [], "blind16": [],
+                                    "blind17": []}
     for rec in records:
-        split["heldout" if rec["source"] in HELDOUT_SOURCES else "dev"].append(rec)
+        split[_split_of(rec["source"])].append(rec)
     for name, recs in split.items():
         with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
             for rec in recs:

@@ -288,10 +288,18 @@ def classify(
         Path | None, typer.Argument(help="JSON lines {\"text\": ...}; standard input when omitted.")
     ] = None,
 ) -> None:
-    """Classify error texts: one JSON line in, one JSON line out, same order."""
+    """Classify error texts: one JSON line in, one JSON line out, same order. With the analytics extra
+    installed, the rules are combined with recoup's learned model (rules win when confident)."""
+    import importlib.util
+
     from recoup.errors.jsonl import JsonlClassifier
 
-    classifier = JsonlClassifier()
+    if importlib.util.find_spec("numpy") is not None:  # the model needs numpy (the analytics extra)
+        from recoup.analytics.combined import classify_combined
+
+        classifier = JsonlClassifier(classify_combined)
+    else:
+        classifier = JsonlClassifier()
     stream = sys.stdin if file is None else file.open(encoding="utf-8")
     try:
         for line in classifier.classify_lines(stream):

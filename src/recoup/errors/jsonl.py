@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 
 from recoup.errors.classifier import classify
+from recoup.errors.taxonomy import Classification
 
 __all__ = ["JsonlClassifier", "classify_lines"]
 
@@ -38,8 +39,13 @@ def _problem(raw: str) -> tuple[str | None, str | None]:
     return text, None
 
 
-def classify_lines(lines: Iterable[str], on_bad: Callable[[int, str], None] | None = None) -> Iterator[str]:
-    """Classify each JSON line; yield one JSON result (or error object) per non-blank line, same order."""
+def classify_lines(
+    lines: Iterable[str],
+    on_bad: Callable[[int, str], None] | None = None,
+    classify_fn: Callable[[str], Classification] = classify,
+) -> Iterator[str]:
+    """Classify each JSON line; yield one JSON result (or error object) per non-blank line, same order.
+    ``classify_fn`` is the rules by default; the CLI passes the combined classifier when it is installed."""
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -50,20 +56,21 @@ def classify_lines(lines: Iterable[str], on_bad: Callable[[int, str], None] | No
                 on_bad(number, message)
             yield json.dumps({"error": message})
             continue
-        yield json.dumps(classify(text).to_dict(), ensure_ascii=False)
+        yield json.dumps(classify_fn(text).to_dict(), ensure_ascii=False)
 
 
 class JsonlClassifier:
     """Stateful wrapper that counts bad input lines (`bad_lines`) for the CLI's exit status."""
 
-    def __init__(self) -> None:
+    def __init__(self, classify_fn: Callable[[str], Classification] = classify) -> None:
         self.bad_lines = 0
         self.lines = 0
+        self.classify_fn = classify_fn
 
     def _bad(self, _number: int, _message: str) -> None:
         self.bad_lines += 1
 
     def classify_lines(self, lines: Iterable[str]) -> Iterator[str]:
-        for out in classify_lines(lines, on_bad=self._bad):
+        for out in classify_lines(lines, on_bad=self._bad, classify_fn=self.classify_fn):
             self.lines += 1
             yield out
