@@ -96,6 +96,17 @@ def serve(
             "(sections default to the shipped ones).",
         ),
     ] = None,
+    fingerprint_rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--fingerprint-rules",
+            envvar="RECOUP_FINGERPRINT_RULES",
+            exists=True,
+            dir_okay=False,
+            help="Custom grouping rules, one 'matchers -> fingerprint' line each (e.g. "
+            "'error.type:ConnectionError -> network-down'; {{ default }} is the default fingerprint).",
+        ),
+    ] = None,
     no_incidents: Annotated[
         bool, typer.Option("--no-incidents", envvar="RECOUP_NO_INCIDENTS", help="Do not evaluate alert rules.")
     ] = False,
@@ -120,6 +131,7 @@ def serve(
             commit_window_seconds=commit_window_ms / 1000.0,
             incidents_enabled=not no_incidents,
             incidents_config=incidents_config,
+            fingerprint_rules=fingerprint_rules,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -124,7 +124,8 @@ def new_groups(store: Store, project_id: int, start: datetime, end: datetime) ->
     query = (
         select(ErrorGroupRow)
         .where(
-            ErrorGroupRow.project_id == project_id, ErrorGroupRow.first_seen >= start, ErrorGroupRow.first_seen < end
+            ErrorGroupRow.project_id == project_id, ErrorGroupRow.first_seen >= start, ErrorGroupRow.first_seen < end,
+            ErrorGroupRow.merged_into.is_(None),  # a group merged into another is not a new group of its own
         )
         .order_by(ErrorGroupRow.first_seen, ErrorGroupRow.id)
     )

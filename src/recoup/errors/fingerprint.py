@@ -72,15 +72,33 @@ def normalise(message: str) -> str:
     return out.strip()[:500]
 
 
+#: Longest call cycle `collapse_recursion` folds (mutual recursion through up to this many functions).
+MAX_RECURSION_CYCLE = 8
+
+
+def collapse_recursion(frames: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``frames`` with directly repeated frames or cycles of frames (a→b→a→b) kept once: the same recursive
+    bug at depth 3 and at depth 30 is one error, not two."""
+    out: list[tuple[str, str]] = []
+    for frame in frames:
+        out.append(frame)
+        n = len(out)
+        for size in range(1, min(MAX_RECURSION_CYCLE, n // 2) + 1):
+            if out[n - size:] == out[n - 2 * size:n - size]:
+                del out[n - size:]
+                break
+    return out
+
+
 def fingerprint(exc_type: str, message: str, frames: Iterable[tuple[str, str]] = ()) -> str:
-    """Hex digest of type + normalised message + in-app frames (module+function)."""
+    """Hex digest of type + normalised message + in-app frames (module+function), recursion collapsed."""
     import hashlib  # lazily: keeps `import recoup` light
 
     h = hashlib.blake2b(digest_size=10)
     h.update(exc_type.encode())
     h.update(b"\x00")
     h.update(normalise(message).encode())
-    for module, func in frames:
+    for module, func in collapse_recursion(frames):
         h.update(b"\x00")
         h.update(f"{module}:{func}".encode())
     return h.hexdigest()

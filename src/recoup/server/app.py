@@ -20,7 +20,7 @@ from recoup.server.errors import install_error_handlers
 from recoup.server.metrics import ServerMetrics
 from recoup.server.observers import ObservedPipeline
 from recoup.server.pipeline import GroupCommitPipeline
-from recoup.server.routes import alertmanager, health, incidents, native, read, sentry
+from recoup.server.routes import alertmanager, analytics, health, incidents, native, read, sentry
 from recoup.server.settings import SETTINGS_ENV, ServerSettings
 from recoup.server.state import ServerState
 from recoup.store import Store, open_store
@@ -45,6 +45,9 @@ _TAGS = [
 def create_app(settings: ServerSettings | None = None, *, store: Store | None = None, migrate: bool = True) -> FastAPI:
     """An app over ``store`` (or one opened, and migrated unless ``migrate=False``, from ``settings.db_url``)."""
     settings = settings or ServerSettings()
+    from recoup.server.enrich import install_fingerprint_rules
+
+    install_fingerprint_rules(settings.fingerprint_rules)  # custom grouping rules, in every worker process
     owns_store = store is None
     the_store = store if store is not None else open_store(settings.db_url, migrate=migrate)
     metrics = ServerMetrics()
@@ -95,7 +98,7 @@ def create_app(settings: ServerSettings | None = None, *, store: Store | None = 
     )
     app.state.recoup = state
     install_error_handlers(app)
-    for module in (native, sentry, alertmanager, read, incidents, health):
+    for module in (native, sentry, alertmanager, read, incidents, analytics, health):
         # The routes themselves, not the router: FastAPI re-walks included routers on every request
         # (about a tenth of the CPU of a Sentry envelope), and ours have no prefix or dependencies of their own.
         app.router.routes.extend(module.router.routes)

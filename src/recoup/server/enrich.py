@@ -26,6 +26,10 @@ it (its own masking, `normalise`, decides what varies). It is cached on `digits_
 `normalise` provably cannot tell from the line itself, so a stream of ids made of digits costs one
 ``str.translate`` and a dict lookup; the category's masks are *not* used for it: masking before `normalise`
 changes what `normalise` sees (a url cut short at an ``<id>``) and split one error into many groups.
+
+Custom fingerprint rules (`recoup.analytics.fingerprint_rules`, ``recoup serve --fingerprint-rules``) are
+applied after the default fingerprint, with it as ``{{ default }}``; `set_fingerprint_rules` installs them
+for the process. An event that carries its own fingerprint keeps it: the producer knows best.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ import operator
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from recoup.analytics.fingerprint_rules import FingerprintRules, facts_for, load_rules
 from recoup.errors.classifier import classify
 from recoup.errors.fingerprint import digits_key, fingerprint
 from recoup.errors.text import in_app_path
@@ -75,6 +81,42 @@ _UNIQUE_PARTS = re.compile(
     r"|(?=['\"])(?:" + "|".join(f"(?<={re.escape(text)})" for text in _QUOTED_INPUT_AFTER) + ")"
     r"(?:'[^'\n]*'|\"[^\"\n]*\"))"
 )
+
+
+_rules: FingerprintRules | None = None
+
+
+def set_fingerprint_rules(rules: FingerprintRules | None) -> None:
+    """Install (or, with None, remove) the custom fingerprint rules every later event is grouped by."""
+    global _rules
+    _rules = rules if rules is not None and len(rules) else None
+
+
+def install_fingerprint_rules(path: str | Path | None) -> FingerprintRules | None:
+    """Load ``path`` (``ServerSettings.fingerprint_rules``) and install it; None removes any rules. For
+    the app factory, in every worker process. `RuleError` (a ValueError) names the bad line."""
+    rules = None if path is None else load_rules(path)
+    set_fingerprint_rules(rules)
+    return rules
+
+
+def fingerprint_rules() -> FingerprintRules | None:
+    """The rules `set_fingerprint_rules` installed, None when there are none."""
+    return _rules
+
+
+def apply_rules(default: str, exception_type: str | None, message: str, frames: tuple[tuple[str, str], ...],
+                tags: Mapping[str, str] | None = None, category: str | None = None) -> str:
+    """``default`` rewritten by the installed rules (unchanged when none is installed or none matches)."""
+    rules = _rules
+    if rules is None:
+        return default
+    return rules.apply(facts_for(exception_type, message, frames, tags, category), default)
+
+
+def _payload_tags(payload: Mapping[str, Any]) -> Mapping[str, str] | None:
+    tags = payload.get("tags")
+    return tags if isinstance(tags, Mapping) else None
 
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -173,14 +215,16 @@ def in_app_frame(frame: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def verdicts(exception_type: str | None, message: str, category: str | None, fp: str | None,
-             frames: tuple[tuple[str, str], ...]) -> tuple[str, str]:
-    """(category, fingerprint) of an error event: the ones given, else computed as `enrich` does.
-    ``frames`` are its `in_app_frames`; routes call this before building the `NewEvent`, which then
-    needs no copy in `enrich`."""
+             frames: tuple[tuple[str, str], ...], tags: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(category, fingerprint) of an error event: the ones given, else computed as `enrich` does (custom
+    rules included). ``frames`` are its `in_app_frames`, ``tags`` its tags; routes call this before
+    building the `NewEvent`, which then needs no copy in `enrich`."""
     if category is None:
         category = _category_cached(exception_type, mask_unique(message))
     if fp is None:
         fp = _fingerprint_cached(exception_type or UNTYPED, digits_key(_first_line(message)), frames)
+        if _rules is not None:
+            fp = apply_rules(fp, exception_type, message, frames, tags, category)
     return category, fp
 
 
@@ -189,5 +233,6 @@ def enrich(event: NewEvent) -> NewEvent:
     if event.kind is not EventKind.ERROR or (event.category is not None and event.fingerprint is not None):
         return event
     frames = in_app_frames(event.payload) if event.fingerprint is None else ()
-    category, fp = verdicts(event.exception_type, event.message, event.category, event.fingerprint, frames)
+    tags = _payload_tags(event.payload) if _rules is not None else None
+    category, fp = verdicts(event.exception_type, event.message, event.category, event.fingerprint, frames, tags)
     return _with(event, category, fp)

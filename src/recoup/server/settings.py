@@ -7,7 +7,10 @@ import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recoup.analytics.fingerprint_rules import FingerprintRules
 
 ADMIN_TOKEN_ENV = "RECOUP_ADMIN_TOKEN"
 #: `ServerSettings.to_json` in the environment: how `recoup serve` hands its settings to uvicorn's worker
@@ -55,6 +58,9 @@ class ServerSettings:
     # How often time-driven rule work runs (``for`` elapsed, windows expiring, absence, escalation steps);
     # event-driven detection does not wait for it.
     evaluation_interval_seconds: float = 1.0
+    # Custom fingerprint rules (recoup.analytics.fingerprint_rules): a file of ``matchers -> fingerprint``
+    # lines. Checked here, so a bad file stops `recoup serve` (and every worker) before it serves.
+    fingerprint_rules: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_request_bytes", "max_decompressed_bytes", "max_events_per_batch", "workers"):
@@ -73,16 +79,32 @@ class ServerSettings:
         object.__setattr__(self, "spool_dir", Path(self.spool_dir))
         if self.incidents_config is not None:
             object.__setattr__(self, "incidents_config", Path(self.incidents_config))
+        if self.fingerprint_rules is not None:
+            object.__setattr__(self, "fingerprint_rules", Path(self.fingerprint_rules))
+            self.load_fingerprint_rules()
         if not 0 < self.evaluation_interval_seconds <= 60:
             raise ValueError(
                 f"evaluation_interval_seconds must be within (0, 60], got {self.evaluation_interval_seconds!r}"
             )
+
+    def load_fingerprint_rules(self) -> FingerprintRules | None:
+        """The parsed ``fingerprint_rules`` file (None when not set); ValueError naming file and line."""
+        if self.fingerprint_rules is None:
+            return None
+        from recoup.analytics.fingerprint_rules import load_rules
+
+        try:
+            return load_rules(self.fingerprint_rules)
+        except OSError as exc:
+            raise ValueError(f"fingerprint_rules: cannot read {str(self.fingerprint_rules)!r}: "
+                             f"{exc.strerror or exc}") from None
 
     def to_json(self) -> str:
         """Every setting except the admin token (a secret: workers read it from $RECOUP_ADMIN_TOKEN)."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "admin_token"}
         data["spool_dir"] = str(self.spool_dir)
         data["incidents_config"] = None if self.incidents_config is None else str(self.incidents_config)
+        data["fingerprint_rules"] = None if self.fingerprint_rules is None else str(self.fingerprint_rules)
         return json.dumps(data)
 
     @classmethod
@@ -99,4 +121,6 @@ class ServerSettings:
             data["spool_dir"] = Path(data["spool_dir"])
         if data.get("incidents_config") is not None:
             data["incidents_config"] = Path(data["incidents_config"])
+        if data.get("fingerprint_rules") is not None:
+            data["fingerprint_rules"] = Path(data["fingerprint_rules"])
         return cls(**data)

@@ -130,6 +130,7 @@ class ErrorGroupRow(Base):
         UniqueConstraint("project_id", "fingerprint"),
         Index("ix_error_groups_project_last_seen", "project_id", "last_seen"),
         Index("ix_error_groups_project_count", "project_id", "count"),
+        Index("ix_error_groups_merged_into", "merged_into"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -141,6 +142,8 @@ class ErrorGroupRow(Base):
     count: Mapped[int] = mapped_column(BigInteger)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The group this one was merged into (its events and new ones go there); None when not merged.
+    merged_into: Mapped[int | None] = mapped_column(BigId, ForeignKey("error_groups.id", ondelete="SET NULL"))
 
 
 class EventRow(Base):

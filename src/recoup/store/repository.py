@@ -595,9 +595,11 @@ class Store:
 
     def _lock_groups(
         self, conn: Connection, project_id: int, batch: Sequence[NewEvent]
-    ) -> tuple[dict[str, int], set[str]]:
+    ) -> tuple[dict[str, int], set[str], dict[str, int]]:
         """Make sure a group exists for every fingerprint in the batch and lock those rows, in fingerprint
-        order, for the rest of the transaction. Returns fingerprint → id and the fingerprints created here.
+        order, for the rest of the transaction. Returns fingerprint → id of the group its events go to (the
+        merge target for a merged group, also locked), the fingerprints created here, and fingerprint → its
+        own group's id for the merged ones (whose own counters still count their events, for a later split).
 
         Locking groups *before* inserting events gives every ingest the same lock order (groups sorted,
         then event ids sorted), so concurrent batches queue instead of deadlocking, and lets each event
@@ -607,10 +609,11 @@ class Store:
             if e.fingerprint and e.fingerprint not in first:
                 first[e.fingerprint] = e
         if not first:
-            return {}, set()
+            return {}, set(), {}
         fingerprints = sorted(first)
         groups: dict[str, int] = {}
         created: set[str] = set()
+        merged: dict[str, int] = {}
         if self.dialect == "postgresql":
             # One statement per step whatever the number of fingerprints; the insert takes the rows in the
             # order of the (Python-sorted) arrays, as the former one-row-per-fingerprint executemany did.
@@ -627,11 +630,16 @@ class Store:
             locked: Any = conn.exec_driver_sql(
                 _PG_LOCK_GROUPS, {"project_id": project_id, "fingerprint": fingerprints}
             )
-            for gid, fp, count in locked:
+            for gid, fp, count, into in locked:
                 groups[fp] = gid
                 if count == 0:
                     created.add(fp)
-            return groups, created
+                if into is not None:
+                    merged[fp] = into
+            if not merged:
+                return groups, created, {}
+            own = {fp: groups[fp] for fp in merged}
+            return self._follow_merges(conn, groups, merged), created, own
         conn.execute(
             self._insert_groups,
             [
@@ -651,22 +659,36 @@ class Store:
         )
         for chunk in _chunks(fingerprints):
             locked = conn.execute(
-                select(_GROUPS.c.id, _GROUPS.c.fingerprint, _GROUPS.c.count)
+                select(_GROUPS.c.id, _GROUPS.c.fingerprint, _GROUPS.c.count, _GROUPS.c.merged_into)
                 .where(_GROUPS.c.project_id == project_id, _GROUPS.c.fingerprint.in_(chunk))
                 .order_by(_GROUPS.c.fingerprint)
                 .with_for_update()
             )
-            for gid, fp, count in locked:
+            for gid, fp, count, into in locked:
                 groups[fp] = gid
                 if count == 0:
                     created.add(fp)
-        return groups, created
+                if into is not None:
+                    merged[fp] = into
+        if not merged:
+            return groups, created, {}
+        own = {fp: groups[fp] for fp in merged}
+        return self._follow_merges(conn, groups, merged), created, own
+
+    def _follow_merges(self, conn: Connection, groups: dict[str, int], merged: dict[str, int]) -> dict[str, int]:
+        """``groups`` with each merged fingerprint sent to its target, whose rows are locked too (in id
+        order). Merges are flat (a target is never merged itself), so one hop is enough."""
+        targets = sorted(set(merged.values()))
+        conn.execute(select(_GROUPS.c.id).where(_GROUPS.c.id.in_(targets)).order_by(_GROUPS.c.id).with_for_update())
+        return {**groups, **merged}
 
     def _add_to_groups(
-        self, conn: Connection, groups: dict[str, int], created: set[str], new_events: Sequence[NewEvent]
+        self, conn: Connection, groups: dict[str, int], created: set[str], new_events: Sequence[NewEvent],
+        own: dict[str, int] | None = None,
     ) -> set[str]:
-        """Count the events that really went in into their (locked) groups; drop groups created for a
-        batch whose events all turned out to be duplicates. Returns the created groups that were kept."""
+        """Count the events that really went in into their (locked) groups (a merged fingerprint's events
+        into both its target and its own group, see `_lock_groups`); drop groups created for a batch whose
+        events all turned out to be duplicates. Returns the created groups that were kept."""
         counts: dict[str, int] = {}
         first_seen: dict[str, datetime] = {}
         last_seen: dict[str, datetime] = {}
@@ -682,6 +704,30 @@ class Store:
             else:
                 counts[fp] = 1
                 first_seen[fp] = last_seen[fp] = at
+        if own:
+            # Sum per group id: a target may get events of several fingerprints in one batch.
+            per_gid: dict[str, tuple[int, datetime, datetime, bool]] = {}
+            for fp, n in counts.items():
+                for gid in (groups[fp], own[fp]) if fp in own else (groups[fp],):
+                    key = str(gid)
+                    if key in per_gid:
+                        m, f, la, c = per_gid[key]
+                        per_gid[key] = (m + n, min(f, first_seen[fp]), max(la, last_seen[fp]), c and fp in created)
+                    else:
+                        per_gid[key] = (n, first_seen[fp], last_seen[fp], fp in created)
+            gids = {key: int(key) for key in per_gid}
+            self._count(conn, gids, {k: v[0] for k, v in per_gid.items()}, {k: v[1] for k, v in per_gid.items()},
+                        {k: v[2] for k, v in per_gid.items()}, {k for k, v in per_gid.items() if v[3]})
+        elif counts:
+            self._count(conn, groups, counts, first_seen, last_seen, created)
+        empty = sorted(groups[fp] for fp in created if fp not in counts)
+        if empty:
+            conn.execute(delete(_GROUPS).where(_GROUPS.c.id.in_(empty)))
+        return {fp for fp in created if fp in counts}
+
+    def _count(self, conn: Connection, groups: dict[str, int], counts: dict[str, int],
+               first_seen: dict[str, datetime], last_seen: dict[str, datetime], created: set[str]) -> None:
+        """Add ``counts`` (by key, ``groups`` maps a key to its group id) to the groups' counters."""
         if counts:
             ordered = sorted(counts)
             if self.dialect == "postgresql":
@@ -709,10 +755,6 @@ class Store:
                         for fp in ordered
                     ],
                 )
-        empty = sorted(groups[fp] for fp in created if fp not in counts)
-        if empty:
-            conn.execute(delete(_GROUPS).where(_GROUPS.c.id.in_(empty)))
-        return {fp for fp in created if fp in counts}
 
     def ingest_many(self, batches: Sequence[tuple[int, Sequence[NewEvent], datetime | None]]) -> list[IngestResult]:
         """Several ``(project_id, events, received_at)`` batches in ONE transaction: the server's group commit
@@ -747,7 +789,7 @@ class Store:
                 unique = owners[project_id]
                 # No separate lookup of the project: its foreign key refuses the first row written for a
                 # project that does not exist, and `_missing_project` turns that into `NotFound`.
-                groups, created = self._lock_groups(conn, project_id, [e for e, _ in unique.values()])
+                groups, created, own = self._lock_groups(conn, project_id, [e for e, _ in unique.values()])
                 by_time: dict[datetime, list[NewEvent]] = {}
                 for e, b in sorted(unique.values(), key=lambda pair: pair[0].event_id):
                     by_time.setdefault(batches[b][2] or now, []).append(e)
@@ -755,7 +797,7 @@ class Store:
                 for at, rows in by_time.items():
                     went_in.update(self._insert_event_rows(conn, project_id, at, rows, groups))
                 new_groups = self._add_to_groups(
-                    conn, groups, created, [unique[i][0] for i in went_in if unique[i][0].fingerprint]
+                    conn, groups, created, [unique[i][0] for i in went_in if unique[i][0].fingerprint], own
                 )
                 inserted[project_id] = went_in
                 kept_groups[project_id] = {
@@ -871,7 +913,8 @@ class Store:
             raise InvalidInput("offset", f"must be a non-negative integer, got {offset!r}")
         if sort not in ("count", "recent"):
             raise InvalidInput("sort", f"must be 'count' or 'recent', got {sort!r}")
-        query = select(ErrorGroupRow).where(ErrorGroupRow.project_id == project_id)
+        # merged groups live on inside their target: listing them too would count their events twice
+        query = select(ErrorGroupRow).where(ErrorGroupRow.project_id == project_id, ErrorGroupRow.merged_into.is_(None))
         if category is not None:
             query = query.where(ErrorGroupRow.category == category)
         if status is not None:
@@ -1001,6 +1044,151 @@ class Store:
 
         return self._transaction(work)
 
+    # -- merge and split ----------------------------------------------------------------------------------
+
+    def _locked_groups(self, session: Session, ids: Sequence[int]) -> dict[int, ErrorGroupRow]:
+        """The rows of ``ids``, locked in id order (the same order everywhere: no deadlock between merges)."""
+        query = (
+            select(ErrorGroupRow)
+            .where(ErrorGroupRow.id.in_(sorted(set(ids))))
+            .order_by(ErrorGroupRow.id)
+            # rows read before the lock are in the session already: take the locked values, not those
+            .execution_options(populate_existing=True)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return {row.id: row for row in session.scalars(query)}
+
+    def merge_groups(self, group_id: int, into: int) -> ErrorGroup:
+        """Merge group ``group_id`` (and whatever was merged into it) into group ``into``: its events move,
+        its counters are added, and new events of its fingerprints land in ``into`` from now on. Returns
+        the target. The merged group keeps its row (and own counters) so `split_group` can undo it."""
+        positive_int("into", into, maximum=2**63 - 1)
+        if group_id == into:
+            raise InvalidInput("into", "cannot merge a group into itself")
+
+        def work(session: Session) -> ErrorGroup:
+            rows = self._locked_groups(session, [group_id, into])
+            source, target = rows.get(group_id), rows.get(into)
+            if source is None:
+                raise NotFound(f"group {group_id} does not exist")
+            if target is None:
+                raise NotFound(f"group {into} does not exist")
+            if source.project_id != target.project_id:
+                raise InvalidInput("into", f"group {into} belongs to another project than group {group_id}")
+            if source.merged_into is not None:
+                raise InvalidInput("id", f"group {group_id} is already merged into group {source.merged_into}")
+            if target.merged_into is not None:
+                raise InvalidInput("into", f"group {into} is merged into group {target.merged_into}; "
+                                           f"merge into {target.merged_into} instead")
+            children = list(session.scalars(select(ErrorGroupRow).where(ErrorGroupRow.merged_into == source.id)))
+            target.count += source.count
+            target.first_seen = min(target.first_seen, source.first_seen)
+            target.last_seen = max(target.last_seen, source.last_seen)
+            # the source's counters become its own fingerprint's only: its children's move on with them
+            source.count -= sum(child.count for child in children)
+            for row in [source, *children]:
+                row.merged_into = target.id
+            session.execute(update(EventRow).where(EventRow.group_id == source.id).values(group_id=target.id))
+            session.flush()
+            return _to_group(target)
+
+        return self._transaction(work)
+
+    def group_fingerprints(self, group_id: int) -> dict[str, int]:
+        """Fingerprint → own group id of every fingerprint feeding group ``group_id`` (its own and those
+        merged into it); raises `NotFound` for an unknown group."""
+
+        def work(session: Session) -> dict[str, int]:
+            row = session.get(ErrorGroupRow, group_id)
+            if row is None:
+                raise NotFound(f"group {group_id} does not exist")
+            merged = session.execute(
+                select(ErrorGroupRow.fingerprint, ErrorGroupRow.id).where(ErrorGroupRow.merged_into == group_id)
+            )
+            return {row.fingerprint: row.id, **{fp: gid for fp, gid in merged}}
+
+        return self._transaction(work, write=False)
+
+    def merge_target(self, group_id: int) -> int | None:
+        """The group ``group_id`` is merged into (where its events are), None when it is not merged; raises
+        `NotFound` for an unknown group."""
+
+        def work(session: Session) -> int | None:
+            row = session.get(ErrorGroupRow, group_id)
+            if row is None:
+                raise NotFound(f"group {group_id} does not exist")
+            return row.merged_into
+
+        return self._transaction(work, write=False)
+
+    def split_group(
+        self, group_id: int, *, fingerprints: Sequence[str] = (), event_ids: Sequence[str] = ()
+    ) -> list[ErrorGroup]:
+        """Undo merges: each fingerprint (given, or of the given events) that was merged into group
+        ``group_id`` gets its own group back, with its events and counters. Returns the restored groups.
+        The group's own fingerprint cannot be split off (it *is* the group)."""
+        if isinstance(fingerprints, str) or isinstance(event_ids, str):
+            raise InvalidInput("fingerprints", "must be a list of strings, not one string")
+        if not fingerprints and not event_ids:
+            raise InvalidInput("fingerprints", "give fingerprints or event_ids to split off")
+        for name, values in (("fingerprints", fingerprints), ("event_ids", event_ids)):
+            for index, value in enumerate(values):
+                if not isinstance(value, str) or not value:
+                    raise InvalidInput(f"{name}[{index}]", "must be a non-empty string")
+
+        def work(session: Session) -> list[ErrorGroup]:
+            group = session.get(ErrorGroupRow, group_id)
+            if group is None:
+                raise NotFound(f"group {group_id} does not exist")
+            wanted = dict.fromkeys(fingerprints)
+            if event_ids:
+                found: dict[str, str | None] = {
+                    event_id: fp
+                    for event_id, fp in session.execute(
+                        select(EventRow.event_id, EventRow.fingerprint).where(
+                            EventRow.project_id == group.project_id, EventRow.event_id.in_(list(event_ids)))
+                    )
+                }
+                for index, event_id in enumerate(event_ids):
+                    fp = found.get(event_id)
+                    if event_id not in found:
+                        raise InvalidInput(f"event_ids[{index}]", f"no event {event_id!r} in this project")
+                    if fp is None:
+                        raise InvalidInput(f"event_ids[{index}]", f"event {event_id!r} has no fingerprint")
+                    wanted.setdefault(fp)
+            if group.fingerprint in wanted:
+                raise InvalidInput("fingerprints", f"{group.fingerprint!r} is group {group_id}'s own fingerprint: "
+                                                   "it cannot be split off")
+            children = {row.fingerprint: row for row in session.scalars(
+                select(ErrorGroupRow).where(ErrorGroupRow.merged_into == group_id,
+                                            ErrorGroupRow.fingerprint.in_(list(wanted))))}
+            for index, fp in enumerate(wanted):
+                if fp not in children:
+                    raise InvalidInput(f"fingerprints[{index}]", f"{fp!r} is not merged into group {group_id}")
+            rows = self._locked_groups(session, [group_id, *(row.id for row in children.values())])
+            target = rows[group_id]
+            if target.merged_into is not None:  # merged by a concurrent request before we locked
+                raise InvalidInput("id", f"group {group_id} is now merged into group {target.merged_into}; "
+                                         "split from that group")
+            restored: list[ErrorGroupRow] = []
+            for fp, child in sorted(children.items()):
+                row = rows[child.id]
+                if row.merged_into != group_id:  # changed by a concurrent split before we locked
+                    raise InvalidInput("fingerprints", f"{fp!r} is no longer merged into group {group_id}")
+                row.merged_into = None
+                target.count = max(0, target.count - row.count)
+                session.execute(
+                    update(EventRow)
+                    .where(EventRow.group_id == group_id, EventRow.fingerprint == fp)
+                    .values(group_id=row.id)
+                )
+                restored.append(row)
+            session.flush()
+            return [_to_group(row) for row in restored]
+
+        return self._transaction(work)
+
     def prune_events(self, older_than: datetime, *, batch_size: int = 5000) -> int:
         """Delete events received before ``older_than``, ``batch_size`` rows per transaction so that
         ingest is never blocked for long; returns how many were deleted. Group counters are untouched."""
@@ -1064,7 +1252,7 @@ _PG_INSERT_GROUPS = (
     "category, seen, n) ORDER BY u.n ON CONFLICT (project_id, fingerprint) DO NOTHING"
 )
 _PG_LOCK_GROUPS = (
-    "SELECT id, fingerprint, count FROM error_groups WHERE project_id = CAST(%(project_id)b AS bigint) "
+    "SELECT id, fingerprint, count, merged_into FROM error_groups WHERE project_id = CAST(%(project_id)b AS bigint) "
     "AND fingerprint = ANY(CAST(%(fingerprint)b AS text[])) ORDER BY fingerprint FOR UPDATE"
 )
 #: The counters of every group of the batch in one statement (their rows are locked already). A resolved

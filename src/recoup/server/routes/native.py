@@ -300,12 +300,13 @@ def _error_frames(frames: list[Any], where: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _enriched(row: dict[str, Any], frames: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """An error row with its category and fingerprint (the pipeline's `enrich` then leaves the event as is)."""
+def _enriched(row: dict[str, Any], frames: tuple[tuple[str, str], ...], tags: Any = None) -> dict[str, Any]:
+    """An error row with its category and fingerprint (the pipeline's `enrich` then leaves the event as is);
+    ``tags`` feed the custom fingerprint rules' ``tags.NAME`` matchers."""
     if row["category"] is not None and row["fingerprint"] is not None:
         return row
     row["category"], row["fingerprint"] = verdicts(row["exception_type"], row["message"], row["category"],
-                                                   row["fingerprint"], frames)
+                                                   row["fingerprint"], frames, tags if type(tags) is dict else None)
     return row
 
 
@@ -340,7 +341,7 @@ def parse_event(data: Any, where: str) -> NewEvent:
     try:
         row = telemetry_row(data)
         if kind == _ERROR:
-            row = _enriched(row, in_app)
+            row = _enriched(row, in_app, data.get("tags"))
         return NewEvent(event_id=data["id"], occurred_at=occurred_at(data["timestamp"]), payload=data,
                         payload_json=_payload_text(data), **row)
     except InvalidInput as exc:

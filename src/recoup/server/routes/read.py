@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from recoup.server.auth import require_admin
@@ -178,6 +179,66 @@ async def update_group(group_id: GroupId, body: GroupUpdate, state: StateDep) ->
     """Triage: resolve, ignore, mute or reopen a group."""
     group = await run_in_threadpool(state.store.set_group_status, group_id, body.status)
     return GroupOut.of(group)
+
+
+class GroupMerge(BaseModel):
+    """Body of a merge: the group that absorbs this one."""
+
+    model_config = ConfigDict(extra="forbid")
+    into: int = Field(ge=1, le=2**63 - 1)
+
+
+class GroupSplit(BaseModel):
+    """Body of a split: the merged fingerprints to give their own groups back, or events whose fingerprint
+    that is (Sentry's unmerge works the same way)."""
+
+    model_config = ConfigDict(extra="forbid")
+    fingerprints: list[str] = Field(default_factory=list, max_length=MAX_PAGE)
+    event_ids: list[str] = Field(default_factory=list, max_length=MAX_PAGE)
+
+
+class GroupFingerprints(BaseModel):
+    """The fingerprints feeding a group: its own and those merged into it (fingerprint → own group id), and
+    the group it is itself merged into (None when it is not)."""
+
+    group: GroupOut
+    fingerprints: dict[str, int]
+    merged_into: int | None
+
+
+class SplitResult(BaseModel):
+    group: GroupOut
+    restored: list[GroupOut]
+
+
+@router.get("/groups/{group_id}/fingerprints", response_model=GroupFingerprints)
+async def group_fingerprints(group_id: GroupId, state: StateDep) -> GroupFingerprints:
+    """Which fingerprints land in this group (what a split can take out again)."""
+    fingerprints = await run_in_threadpool(state.store.group_fingerprints, group_id)
+    merged_into = await run_in_threadpool(state.store.merge_target, group_id)
+    group = await run_in_threadpool(state.store.get_group, group_id)
+    if group is None:
+        raise NotFound(f"group {group_id} does not exist")
+    return GroupFingerprints(group=GroupOut.of(group), fingerprints=fingerprints, merged_into=merged_into)
+
+
+@router.post("/groups/{group_id}/merge", response_model=GroupOut)
+async def merge_group(group_id: GroupId, body: GroupMerge, state: StateDep) -> GroupOut:
+    """Merge this group into ``into``: its events move there, and so do new events of its fingerprints."""
+    group = await run_in_threadpool(state.store.merge_groups, group_id, body.into)
+    return GroupOut.of(group)
+
+
+@router.post("/groups/{group_id}/split", response_model=SplitResult)
+async def split_group(group_id: GroupId, body: GroupSplit, state: StateDep) -> SplitResult:
+    """Give merged fingerprints (or the fingerprints of the given events) their own groups back."""
+    restored = await run_in_threadpool(
+        lambda: state.store.split_group(group_id, fingerprints=body.fingerprints, event_ids=body.event_ids)
+    )
+    group = await run_in_threadpool(state.store.get_group, group_id)
+    if group is None:
+        raise NotFound(f"group {group_id} does not exist")
+    return SplitResult(group=GroupOut.of(group), restored=[GroupOut.of(g) for g in restored])
 
 
 # -- events and alerts ---------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ with orjson too, the standard library only reading what orjson refuses (NaN, num
 surrogates), which is then repaired to what PostgreSQL stores.
 
 The fingerprint follows Sentry's grouping: exception type plus the in-app frames (module + function, never
-line numbers); the normalised message stands in when there is no in-app frame. An explicit Sentry
+line numbers), those of the exceptions it was raised from included; the normalised message stands in when
+there is no in-app frame. Custom rules (`recoup.server.enrich.set_fingerprint_rules`) then apply. An explicit Sentry
 ``fingerprint`` array wins, ``{{ default }}`` in it standing for that default fingerprint. The category is
 left to `recoup.server.enrich`.
 
@@ -57,6 +58,7 @@ from typing import Any
 import orjson
 
 from recoup.errors.fingerprint import fingerprint
+from recoup.server.enrich import apply_rules, fingerprint_rules
 from recoup.store import EventKind, InvalidInput, Level, NewEvent
 from recoup.store.values import EXCEPTION_TYPE_MAX, MESSAGE_MAX
 
@@ -367,6 +369,26 @@ def _fingerprint_frames(frames: list[dict[str, Any]]) -> tuple[tuple[str, str], 
     return tuple(pairs[-MAX_FINGERPRINT_FRAMES:])
 
 
+#: Causes of a chained exception whose in-app frames join the fingerprint (the most recent ones).
+MAX_FINGERPRINT_CAUSES = 5
+
+
+def _cause_frames(causes: list[Any]) -> tuple[tuple[str, str], ...]:
+    """In-app frames of the exceptions the reported one was raised from (Sentry lists causes first), as the
+    library's own fingerprint of a chained exception counts them: the same handler re-raising a timeout and
+    a refused connection is two errors. A malformed cause is left out, not refused: the reported exception
+    was valid, and the event is still worth storing."""
+    out: list[tuple[str, str]] = []
+    for index, cause in enumerate(causes[-MAX_FINGERPRINT_CAUSES:]):
+        if not isinstance(cause, dict) or not isinstance(cause.get("stacktrace"), dict):
+            continue
+        try:
+            out.extend(_fingerprint_frames(_frames(cause["stacktrace"], f"exception.values[{index}].stacktrace")))
+        except InvalidInput:
+            continue  # see the docstring: the cause only refines the group
+    return tuple(out)
+
+
 def explicit_fingerprint(value: object, default: str) -> str:
     """The group fingerprint from a Sentry ``fingerprint`` array (``{{ default }}`` = the default one)."""
     if not isinstance(value, list):
@@ -558,6 +580,7 @@ def to_new_event(
     exc_value: str | None = None
     frames: list[dict[str, Any]] = []
     values = _values(event.get("exception"), "exception")
+    chosen = -1
     for index in range(len(values) - 1, -1, -1):
         value = values[index]
         if value is None:
@@ -569,6 +592,7 @@ def to_new_event(
         exc_value = _text(value, "value", where)
         exc_module = _text(value, "module", where)
         frames = _frames(value.get("stacktrace"), f"{where}.stacktrace")
+        chosen = index
         break
     if not frames:
         frames = _frames(event.get("stacktrace"), "stacktrace") or _thread_frames(event)
@@ -580,10 +604,15 @@ def to_new_event(
     type_key = exc_type or ""
     if exc_type and exc_module and exc_module not in _BUILTIN_MODULES:
         type_key = f"{exc_module[:FRAME_NAME_CHARS]}.{exc_type}"
-    fp = default_fingerprint(type_key, message, _fingerprint_frames(frames))
+    fp_frames = _fingerprint_frames(frames)
+    if chosen > 0 and fp_frames:
+        fp_frames = _cause_frames(values[:chosen]) + fp_frames
+    fp = default_fingerprint(type_key, message, fp_frames)
     custom = event.get("fingerprint")
     if custom is not None:
         fp = explicit_fingerprint(custom, fp)
+    elif fingerprint_rules() is not None:  # custom server-side rules; an SDK's own fingerprint wins
+        fp = apply_rules(fp, exc_type, message, fp_frames, _tags(event.get("tags")))
 
     payload: dict[str, Any] = {"source": "sentry", "frames": frames, "tags": _tags(event.get("tags"))}
     for key in _SCALARS:
