@@ -1,6 +1,6 @@
 """Template mining on Loghub-2k: recoup's miner beside drain3, grouping accuracy and lines/s from one run.
 
-Usage: .venv/bin/python benchmarks/templates.py [--data DIR] [--repeat N] [--loo]
+Usage: .venv/bin/python benchmarks/templates.py [--data DIR] [--repeat N] [--loo] [--extra-dir DIR]
 
 GA (grouping accuracy) as ../shared/data/README.md defines it: a line is correct when its predicted group
 holds exactly the lines of its true group. Measured on the message content (`Content` of the structured
@@ -13,6 +13,9 @@ Throughput: all datasets' lines through a fresh miner per dataset, best of --rep
 lines per CPU second (process time: the machine is shared, and wall time would measure the neighbours).
 --loo: leave-one-dataset-out choice of the two settings (similarity threshold, agreement guard): pick the
 best mean on seven datasets, score the eighth, to show the defaults are not fitted to any one file.
+--extra-dir DIR: also score every Loghub-format dataset found under DIR (``NAME/NAME*_structured.csv``
+with ``Content`` and ``EventId`` columns; ``NAME/NAME_2k.log`` beside it adds the raw-line score when
+its lines match the rows), in a table of their own beside drain3: logs the defaults were never chosen on.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import csv
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from recoup.analytics.templates import DEFAULT_AGREEMENT, DEFAULT_SIMILARITY, TemplateMiner
@@ -54,6 +57,32 @@ def load(data: Path, name: str) -> tuple[list[str], list[str], list[str]]:
     if len(raw) != len(rows):
         raise SystemExit(f"{name}: {len(raw)} raw lines but {len(rows)} structured rows")
     return raw, [r["Content"] for r in rows], [r["EventId"] for r in rows]
+
+
+Dataset = tuple[list[str] | None, list[str], list[str]]
+
+
+def load_extra(root: Path) -> dict[str, Dataset]:
+    """Every Loghub-format dataset under ``root``: raw lines (None when absent or misaligned), content, truth."""
+    found: dict[str, Dataset] = {}
+    for structured in sorted(root.glob("*/*_structured.csv")):
+        with structured.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"Content", "EventId"} - set(reader.fieldnames or ())
+            if missing:
+                print(f"{structured}: left out, no column {', '.join(sorted(missing))}", file=sys.stderr)
+                continue
+            rows = list(reader)
+        raw_path = structured.with_name(structured.name.removesuffix("_structured.csv"))
+        raw: list[str] | None = None
+        if raw_path.is_file():
+            raw = raw_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if len(raw) != len(rows):
+                print(f"{raw_path}: {len(raw)} lines but {len(rows)} rows, raw score left out", file=sys.stderr)
+                raw = None
+        name = structured.parent.name if structured.parent.name not in found else str(structured.relative_to(root))
+        found[name] = (raw, [r["Content"] for r in rows], [r["EventId"] for r in rows])
+    return found
 
 
 def grouping_accuracy(predicted: Sequence[str], truth: Sequence[str]) -> float:
@@ -98,6 +127,27 @@ def drain3_labeller(example_config: bool) -> Labeller | None:
         return [str(miner.add_log_message(line)["cluster_id"]) for line in lines]
 
     return run
+
+
+def ga_table(title: str, data: Mapping[str, Dataset], miners: dict[str, Labeller]) -> None:
+    """Print GA per dataset, miner and input kind (raw shown as '-' where a dataset has no raw log), and means."""
+    columns = [f"{m} {kind}" for m in miners for kind in ("content", "raw")]
+    print(title)
+    print(f"{'dataset':12} {'lines':>6} " + " ".join(f"{c:>20}" for c in columns))
+    scores: dict[str, list[float]] = {c: [] for c in columns}
+    for name, (raw, content, truth) in data.items():
+        cells = []
+        for m, label in miners.items():
+            for kind, lines in (("content", content), ("raw", raw)):
+                if lines is None:
+                    cells.append(f"{'-':>20}")
+                    continue
+                ga = grouping_accuracy(label(lines), truth)
+                scores[f"{m} {kind}"].append(ga)
+                cells.append(f"{ga:20.3f}")
+        print(f"{name:12} {len(truth):6} " + " ".join(cells))
+    means = [f"{sum(v) / len(v):20.3f}" if v else f"{'-':>20}" for v in scores.values()]
+    print(f"{'mean':12} {'':6} " + " ".join(means))
 
 
 def cpu_seconds(label: Labeller, corpora: list[list[str]]) -> float:
@@ -150,12 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--loo", action="store_true")
+    parser.add_argument("--extra-dir", type=Path, default=None, help="more Loghub-format datasets, scored apart")
     args = parser.parse_args(argv)
-    if not (args.data / "HDFS").is_dir():
-        print(f"skipped: Loghub-2k data not found at {args.data} (see ../shared/data/README.md)")
-        return 0
-    names = [n for n in DATASETS if (args.data / n).is_dir()]
-    data = {n: load(args.data, n) for n in names}
+    if args.extra_dir is not None and not args.extra_dir.is_dir():
+        print(f"--extra-dir {args.extra_dir}: not a directory", file=sys.stderr)
+        return 2
     miners: dict[str, Labeller] = {"recoup": recoup_labeller()}
     for title, example in (("drain3", False), ("drain3+masks", True)):
         labeller = drain3_labeller(example)
@@ -163,19 +212,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{title}: not installed (pip install drain3), left out", file=sys.stderr)
         else:
             miners[title] = labeller
-    columns = [f"{m} {kind}" for m in miners for kind in ("content", "raw")]
-    print("Grouping accuracy on Loghub-2k (one configuration per miner for every dataset)")
-    print(f"{'dataset':12} " + " ".join(f"{c:>20}" for c in columns))
-    sums = dict.fromkeys(columns, 0.0)
-    for name, (raw, content, truth) in data.items():
-        cells = []
-        for m, label in miners.items():
-            for kind, lines in (("content", content), ("raw", raw)):
-                ga = grouping_accuracy(label(lines), truth)
-                sums[f"{m} {kind}"] += ga
-                cells.append(ga)
-        print(f"{name:12} " + " ".join(f"{c:20.3f}" for c in cells))
-    print(f"{'mean':12} " + " ".join(f"{sums[c] / len(data):20.3f}" for c in columns))
+    if (args.data / "HDFS").is_dir():
+        local(args, miners)
+    else:
+        print(f"skipped: Loghub-2k data not found at {args.data} (see ../shared/data/README.md)")
+    if args.extra_dir is not None:
+        extra = load_extra(args.extra_dir)
+        if not extra:
+            print(f"\n--extra-dir {args.extra_dir}: no NAME/NAME*_structured.csv found")
+        else:
+            title = f"Grouping accuracy on the datasets in {args.extra_dir} (scored apart from the eight above)"
+            ga_table("\n" + title, extra, miners)
+    return 0
+
+
+def local(args: argparse.Namespace, miners: dict[str, Labeller]) -> None:
+    """The eight local datasets: GA, throughput beside the peers, and (--loo) the leave-one-out choice."""
+    names = [n for n in DATASETS if (args.data / n).is_dir()]
+    data = {n: load(args.data, n) for n in names}
+    ga_table("Grouping accuracy on Loghub-2k (one configuration per miner for every dataset)", data, miners)
     print(
         f"\nThroughput, lines/s of CPU time (best of {args.repeat} interleaved passes over "
         f"{sum(len(d[0]) for d in data.values())} lines; CPU time, as other jobs share the machine)"
@@ -193,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{m:14} {total / content_s:10.0f} {total / raw_s:10.0f} {ratio:>26}")
     if args.loo:
         leave_one_out(data)
-    return 0
 
 
 if __name__ == "__main__":

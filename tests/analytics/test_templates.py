@@ -13,7 +13,7 @@ import pytest
 
 from recoup.analytics.templates import StateError, TemplateMiner
 from recoup.analytics.templates_header import split_header
-from recoup.analytics.templates_mask import mask_token
+from recoup.analytics.templates_mask import join_quantities, mask_token
 
 LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub2k"
 DATASETS = ["HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Thunderbird", "Linux"]
@@ -45,6 +45,10 @@ DATASETS = ["HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Thunderbird",
         ("terminating", "terminating"),
         ("ruser=", "ruser="),
         ("tty=NODEVssh", "tty=NODEVssh"),
+        ("onExtend:1514038530000", "onExtend:<*>"),
+        ("db.local:5432", "<*>"),
+        ("1190 bytes", "<*>"),
+        ("(1.16 KB)", "(<*>)"),
     ],
 )
 def test_masking_keeps_words_and_masks_values(token: str, masked: str) -> None:
@@ -130,13 +134,13 @@ def test_lines_of_one_template_share_an_id_and_give_their_parameters() -> None:
     b = miner.add("Connection to db-7.internal:5432 timed out after 12 s (attempt=2)")
     c = miner.add("User alice logged in")
     assert a.template_id == b.template_id != c.template_id
-    assert b.template == "Connection to <*> timed out after <*> s (attempt=<*>)"
-    assert b.parameters == ["db-7.internal:5432", "12", "2"]
+    assert b.template == "Connection to <*> timed out after <*> (attempt=<*>)"  # a number's unit is part of it
+    assert b.parameters == ["db-7.internal:5432", "12 s", "2"]
     assert c.parameters == []
     # the first line, seen again, gets the generalised template and its own values
     again = miner.add("Connection to 10.0.0.1:5432 timed out after 30 s (attempt=1)")
     assert again.template_id == a.template_id
-    assert again.parameters == ["10.0.0.1:5432", "30", "1"]
+    assert again.parameters == ["10.0.0.1:5432", "30 s", "1"]
 
 
 def test_pipe_separated_fields_are_tokens() -> None:
@@ -237,7 +241,7 @@ def test_state_file_is_versioned_json_and_written_atomically(tmp_path: Path) -> 
     miner.save(state)  # overwriting goes through a temporary file and a rename
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
     document = json.loads(state.read_text(encoding="utf-8"))
-    assert document["schema"] == "recoup.templates" and document["version"] == 1
+    assert document["schema"] == "recoup.templates" and document["version"] == 2
     assert sum(t["size"] for t in document["templates"]) == len(_stream())
     loaded = TemplateMiner.load(state)
     assert [c.template_id for c in loaded.templates()] == [c.template_id for c in miner.templates()]
@@ -261,6 +265,16 @@ def test_state_file_is_versioned_json_and_written_atomically(tmp_path: Path) -> 
             '{"schema": "recoup.templates", "version": 1, "settings": {}, "templates": '
             '[{"id": "a", "tokens": [], "size": 1}, {"id": "a", "tokens": ["x"], "size": 1}]}',
             "'templates[1].id'",
+        ),
+        (
+            '{"schema": "recoup.templates", "version": 2, "settings": {}, "templates": '
+            '[{"id": "a", "tokens": ["x"], "size": 1, "family": "b"}]}',
+            "'templates[0].family'",
+        ),
+        (
+            '{"schema": "recoup.templates", "version": 2, "settings": {}, "templates": '
+            '[{"id": "a", "tokens": ["x"], "size": 1, "family": 7}]}',
+            "'templates[0].family'",
         ),
         (
             '{"schema": "recoup.templates", "version": 1, "settings": {"similarity": 2}, "templates": []}',
@@ -293,6 +307,74 @@ def test_settings_are_checked_and_kept(tmp_path: Path) -> None:
     TemplateMiner(similarity=0.6, strip_header=False, agreement=0.5).save(state)
     loaded = TemplateMiner.load(state)
     assert (loaded.similarity, loaded.strip_header, loaded.agreement) == (0.6, False, 0.5)
+
+
+def test_a_number_and_its_unit_are_one_token() -> None:
+    line = "took 12 ms, read 1190 bytes (1.16 KB) in <1 sec"
+    assert join_quantities(line.split()) == ["took", "12 ms,", "read", "1190 bytes", "(1.16 KB)", "in", "<1 sec"]
+    words = "the B team and s words stay"  # a unit counts only right after a number
+    assert join_quantities(words.split()) == words.split()
+
+
+def test_a_value_of_varying_word_count_keeps_one_template() -> None:
+    miner = TemplateMiner()
+    lines = [
+        "proxy.example.org:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+        "proxy.example.org:5070 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
+        "proxy.example.org:5070 close, 451 bytes sent, 18846 bytes (18.4 KB) received, lifetime <1 sec",
+        "proxy.example.org:5070 close, 1165 bytes (1.13 KB) sent, 815 bytes received, lifetime <1 sec",
+    ]
+    matches = [miner.add(line) for line in lines]
+    assert len({m.template_id for m in matches}) == 1
+    assert matches[1].parameters == [
+        "proxy.example.org:5070",
+        "1190 bytes",
+        "1.16 KB",
+        "1671 bytes",
+        "1.63 KB",
+        "00:02",
+    ]
+    assert matches[3].parameters[-1] == "1 sec"  # "<" stays in the template: "lifetime <<*>"
+    other = miner.add("proxy.example.org:5070 open through proxy proxy.example.org:5070 HTTPS")
+    assert other.template_id != matches[0].template_id
+
+
+def test_a_stack_of_any_depth_is_one_template_but_other_words_are_not() -> None:
+    miner = TemplateMiner()
+    a = miner.add("Destroying surface called by a.b.C.run:12 a.b.D.go:3")
+    b = miner.add("Destroying surface called by a.b.C.run:12 a.b.D.go:3 a.b.E.main:99 x.Y.z:1")
+    c = miner.add("Destroying window called by a.b.C.run:12 a.b.D.go:3 a.b.E.main:99")
+    assert a.template_id == b.template_id != c.template_id
+    assert b.template == "Destroying surface called by <*> <*> <*> <*>"  # each line has its own shape
+    assert b.parameters[-1] == "x.Y.z:1"
+
+
+def test_families_survive_a_restart(tmp_path: Path) -> None:
+    lines = [
+        f"copied {n} bytes{' (' + str(n // 1024) + ' KB)' if n > 1024 else ''} to disk" for n in (10, 5000, 7, 9000)
+    ]
+    continuous = TemplateMiner()
+    expected = [continuous.add(line).template_id for line in lines]
+    assert len(set(expected)) == 1
+    first = TemplateMiner()
+    first.add(lines[0])
+    first.add(lines[1])
+    first.save(tmp_path / "state.json")
+    document = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    assert [t.get("family") for t in document["templates"]] == [None, expected[0]]
+    second = TemplateMiner.load(tmp_path / "state.json")
+    assert [second.add(line).template_id for line in lines] == expected
+
+
+def test_a_version_1_state_file_still_loads(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(
+        '{"schema": "recoup.templates", "version": 1, "settings": {}, '
+        '"templates": [{"id": "abc", "tokens": ["user", "<*>", "logged", "in"], "size": 3}]}',
+        encoding="utf-8",
+    )
+    miner = TemplateMiner.load(state)
+    assert miner.add("user bob7 logged in").template_id == "abc"
 
 
 def _loghub(name: str) -> tuple[list[str], list[str], list[str]]:

@@ -9,8 +9,12 @@ from a cluster's first template and kept when the template is generalised; `save
 restarts (`templates_state`, JSON, atomic). One configuration for every log: the similarity threshold
 and the agreement guard were chosen leave-one-dataset-out on Loghub-2k (benchmarks/templates.py --loo).
 
+Values that span a varying number of words are handled twice over: a number and its unit are one
+token (``1190 bytes``, ``(1.16 KB)``, ``<1 sec``), and clusters of different lengths with the same
+constant words share one template id (a *family*, `templates_tree`); ``template`` is the shape of the
+line at hand, so its parameters line up with it.
+
 Memory is bounded by the number of distinct templates (the token, shape and pattern caches are capped).
-Known limit: like Drain, a parameter that spans a varying number of tokens splits its template by length.
 Pure Python, stdlib only.
 """
 
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from recoup.analytics.templates_header import split_header
-from recoup.analytics.templates_mask import WILDCARD, Masker
+from recoup.analytics.templates_mask import UNITS, WILDCARD, Masker, join_quantities
 from recoup.analytics.templates_state import StateError, dump_state, load_state
 from recoup.analytics.templates_tree import DEFAULT_AGREEMENT, Cluster, TemplateTree
 
@@ -29,6 +33,7 @@ __all__ = ["DEFAULT_AGREEMENT", "DEFAULT_SIMILARITY", "StateError", "TemplateMat
 
 DEFAULT_SIMILARITY = 0.8
 _PATTERN_LIMIT = 50_000
+_Plan = tuple[tuple[int, tuple[int, int] | re.Pattern[str] | None], ...]
 
 
 def _number(path: Path, settings: dict[str, object], name: str, default: float, low: float, high: float) -> float:
@@ -41,14 +46,12 @@ def _number(path: Path, settings: dict[str, object], name: str, default: float, 
 class TemplateMatch(NamedTuple):
     """What one line is an instance of, and the values that filled the template's wildcards."""
 
-    template_id: str
-    template: str
+    template_id: str  # the template's family: lines whose values span more or fewer words share it
+    template: str  # this line's shape of it
     parameters: list[str]
 
 
-def _new_match(fields: tuple[str, str, list[str]]) -> TemplateMatch:
-    """Build a `TemplateMatch` without the keyword handling of its constructor (this runs per line)."""
-    return tuple.__new__(TemplateMatch, fields)
+_NEW = tuple.__new__  # builds a `TemplateMatch` without the keyword handling of its constructor (per line)
 
 
 class TemplateMiner:
@@ -60,9 +63,11 @@ class TemplateMiner:
         self.strip_header = strip_header
         self._tree = TemplateTree(similarity, agreement)
         self._masker = Masker()
-        self._add = self._tree.add  # bound once: `add` runs per line
+        # bound once: `add` runs per line, and inlines `Masker.mask` and `TemplateTree.cached` with these
+        self._token = self._masker.lookup
+        self._lookup = self._tree.lookup
         self._mask = self._masker.mask
-        self._extractors: dict[str, tuple[str, str] | re.Pattern[str]] = {}
+        self._plans: dict[str, _Plan] = {}
 
     @property
     def similarity(self) -> float:
@@ -79,8 +84,8 @@ class TemplateMiner:
         if self.strip_header:
             cut = split_header(tokens)
             if cut:
-                return tokens[cut:]
-        return tokens
+                tokens = tokens[cut:]
+        return tokens if UNITS.isdisjoint(tokens) else join_quantities(tokens)
 
     def add(self, line: str) -> TemplateMatch:
         """Learn from ``line`` and say which template it belongs to."""
@@ -89,10 +94,29 @@ class TemplateMiner:
             cut = split_header(tokens)
             if cut:
                 tokens = tokens[cut:]
-        cluster = self._add(self._mask(tokens))
+        masked = tuple(map(self._token, tokens))
+        entry = self._lookup(masked)
+        if entry is not None and entry[1].version == entry[2]:  # a shape seen lately and still placed so
+            cluster = entry[0]
+            cluster.size += 1
+            if entry[3]:  # a shape whose quantities are joined ("1190 bytes"): join this line's too
+                tokens = join_quantities(tokens)
+        else:
+            cluster, tokens = self._place(tokens, masked)
         if cluster.whole_slots:  # the common case, inlined: every wildcard is a whole token
-            return _new_match((cluster.template_id, cluster.template, [tokens[i] for i in cluster.slots]))
-        return _new_match((cluster.template_id, cluster.template, self._parameters(cluster, tokens)))
+            return _NEW(TemplateMatch, (cluster.family, cluster.template, [tokens[i] for i in cluster.slots]))
+        return _NEW(TemplateMatch, (cluster.family, cluster.template, self._parameters(cluster, tokens)))
+
+    def _place(self, tokens: list[str], masked: tuple[str, ...]) -> tuple[Cluster, list[str]]:
+        """A shape not seen lately: join its quantities (if any) and place it in the tree; remember the way."""
+        if not UNITS.isdisjoint(tokens):
+            joined = join_quantities(tokens)
+            if len(joined) < len(tokens):
+                placed = self._mask(joined)
+                cluster = self._tree.add(placed)
+                self._tree.alias(masked, placed)
+                return cluster, joined
+        return self._tree.add(masked), tokens
 
     def match(self, line: str) -> TemplateMatch | None:
         """The known template ``line`` belongs to, learning nothing; None for a line of an unseen kind."""
@@ -100,7 +124,7 @@ class TemplateMiner:
         cluster = self._tree.match(self._masker.mask(tokens))
         if cluster is None:
             return None
-        return TemplateMatch(cluster.template_id, cluster.template, self._parameters(cluster, tokens))
+        return TemplateMatch(cluster.family, cluster.template, self._parameters(cluster, tokens))
 
     @property
     def template_count(self) -> int:
@@ -112,40 +136,42 @@ class TemplateMiner:
         return list(self._tree.clusters.values())
 
     def _parameters(self, cluster: Cluster, tokens: list[str]) -> list[str]:
-        """The values at the template's wildcards; inside a token (``uid=<*>``) only the masked part."""
+        """The values at the template's wildcards; inside a token (``uid=<*>``) only the masked part.
+
+        A line's token at a partly constant template token (``uid=<*>``) always masked to exactly that
+        token (else the position would have been generalised to ``<*>``), so cutting the constant ends
+        off by length is exact; the cut is planned once per template, not per line.
+        """
         if cluster.whole_slots:
             return [tokens[i] for i in cluster.slots]
+        plan = self._plans.get(cluster.template) or self._plan(cluster)
         params: list[str] = []
-        template = cluster.tokens
-        for i in cluster.slots:
-            t, value = template[i], tokens[i]
-            if t == WILDCARD:
+        for i, how in plan:
+            value = tokens[i]
+            if how is None:
                 params.append(value)
-                continue
-            how = self._extractors.get(t) or self._extractor(t)
-            if isinstance(how, tuple):  # one wildcard inside the token: cut the constant ends off
-                prefix, suffix = how
-                if value.startswith(prefix) and value.endswith(suffix) and len(value) >= len(prefix) + len(suffix):
-                    params.append(value[len(prefix) : len(value) - len(suffix)])
-                else:
-                    params.append(value)
+            elif isinstance(how, tuple):
+                params.append(value[how[0] : len(value) - how[1]])
             else:
                 found = how.fullmatch(value)
                 params.extend(found.groups() if found else (value,))
         return params
 
-    def _extractor(self, template_token: str) -> tuple[str, str] | re.Pattern[str]:
-        """How to take the values out of a token such as ``uid=<*>`` (ends to cut) or ``<*>:<*>`` (a regex)."""
-        if len(self._extractors) >= _PATTERN_LIMIT:
-            self._extractors.clear()
-        parts = template_token.split(WILDCARD)
-        how: tuple[str, str] | re.Pattern[str]
-        if len(parts) == 2:
-            how = (parts[0], parts[1])
-        else:
-            how = re.compile("(.*?)".join(re.escape(p) for p in parts), re.DOTALL)
-        self._extractors[template_token] = how
-        return how
+    def _plan(self, cluster: Cluster) -> _Plan:
+        """Per wildcard slot: take the token whole (None), cut (prefix, suffix) lengths, or a regex's groups."""
+        if len(self._plans) >= _PATTERN_LIMIT:
+            self._plans.clear()
+        steps: list[tuple[int, tuple[int, int] | re.Pattern[str] | None]] = []
+        for i in cluster.slots:
+            parts = cluster.tokens[i].split(WILDCARD)
+            if parts == ["", ""]:
+                steps.append((i, None))
+            elif len(parts) == 2:
+                steps.append((i, (len(parts[0]), len(parts[1]))))
+            else:
+                steps.append((i, re.compile("(.*?)".join(re.escape(p) for p in parts), re.DOTALL)))
+        plan = self._plans[cluster.template] = tuple(steps)
+        return plan
 
     def save(self, path: Path) -> None:
         """Write every template and its id to ``path`` (JSON, atomic: a crash leaves the old file whole)."""

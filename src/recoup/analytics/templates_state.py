@@ -15,7 +15,7 @@ from typing import Any
 from recoup.analytics.templates_tree import Cluster
 
 SCHEMA = "recoup.templates"
-VERSION = 1
+VERSION = 2  # 2 added "family" (absent in version 1: every template its own family)
 
 
 class StateError(ValueError):
@@ -28,7 +28,7 @@ def dump_state(path: Path, settings: dict[str, Any], clusters: list[Cluster]) ->
         "schema": SCHEMA,
         "version": VERSION,
         "settings": settings,
-        "templates": [{"id": c.template_id, "tokens": c.tokens, "size": c.size} for c in clusters],
+        "templates": [_entry(c) for c in clusters],
     }
     directory = path.resolve().parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -41,6 +41,13 @@ def dump_state(path: Path, settings: dict[str, Any], clusters: list[Cluster]) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _entry(cluster: Cluster) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": cluster.template_id, "tokens": cluster.tokens, "size": cluster.size}
+    if cluster.family != cluster.template_id:
+        entry["family"] = cluster.family
+    return entry
 
 
 def _field(path: Path, name: str, value: object, kind: type) -> Any:
@@ -73,6 +80,9 @@ def load_state(path: Path) -> tuple[dict[str, Any], list[Cluster]]:
         size = _field(path, f"templates[{i}].size", item.get("size"), int)
         if template_id in seen:
             raise StateError(f"{path}: field 'templates[{i}].id' repeats {template_id!r}")
+        family = _field(path, f"templates[{i}].family", item.get("family", template_id), str)
+        if family != template_id and family not in seen:
+            raise StateError(f"{path}: field 'templates[{i}].family' names no earlier template: {family!r}")
         seen.add(template_id)
-        clusters.append(Cluster(template_id, list(tokens), size))
+        clusters.append(Cluster(template_id, list(tokens), size, family))
     return settings, clusters
