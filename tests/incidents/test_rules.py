@@ -94,7 +94,7 @@ def test_default_rules_load_and_cover_the_catalogue_kinds() -> None:
           "short_window": "1h", "factor": 2}, "short_window must be shorter than long_window"),
         ({"type": "burn_rate", "metric": "recovery_success_ratio", "objective": 0.99, "long_window": "1h",
           "short_window": "5m", "factor": 0}, "factor must be positive"),
-        ({"type": "slo"}, "rules[0] (R).type: Input should be 'threshold' or 'burn_rate'"),
+        ({"type": "slo"}, "rules[0] (R).type: Input should be 'threshold', 'burn_rate' or 'anomaly'"),
     ],
 )
 def test_each_mistake_names_rule_and_field(rule: dict[str, object], expected: str) -> None:

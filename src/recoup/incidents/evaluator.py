@@ -14,6 +14,13 @@ an episode) when the value passes ``escalate.threshold`` or the alert has fired 
 Baselines: the value becomes current / (same aggregation over the baseline span). Windows live in memory,
 so a baseline is judged only once this evaluator has watched its whole span (``started_at``) and it is
 above 0; before that the condition cannot hold. Alert labels leave out ``by`` labels whose value is empty.
+
+Sampled rules: `tick` samples the value of an anomaly rule (and of a rule with a ``forecast``) once per
+``interval`` per label group, only when the window has data and ``min_count`` evidence. An anomaly rule's
+condition holds for ``anomaly.hold`` after a sample whose detector score reaches ``anomaly.threshold`` (on the
+watched side of the stream's moving average). A ``forecast`` adds a second alert of the rule, labelled
+``forecast="true"`` with the forecast's severity and a ``breach_in`` annotation, holding while the trend
+crosses the threshold within the horizon and the threshold is not crossed yet (the real alert takes over).
 """
 
 from __future__ import annotations
@@ -37,9 +44,19 @@ from recoup.incidents.model import (
     Severity,
     labels_fingerprint,
 )
-from recoup.incidents.rules import Rule, RuleSet
+from recoup.incidents.rules import Rule, RuleSet, format_duration
 from recoup.incidents.signals import Observation
-from recoup.incidents.windows import GroupKey, Series, SeriesGroups, Span, WindowStats, WindowStore
+from recoup.incidents.windows import (
+    STREAM_RETENTION,
+    AnomalyStream,
+    ForecastStream,
+    GroupKey,
+    Series,
+    SeriesGroups,
+    Span,
+    WindowStats,
+    WindowStore,
+)
 
 #: How long a resolved alert stays readable through `Evaluator.alert` (Prometheus keeps them 15 minutes).
 RESOLVED_RETENTION = 900.0
@@ -83,8 +100,20 @@ class _Episode:
 class _RuleState:
     """One rule compiled: its series groups per role, its spans, and its alerts per group."""
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, *, forecast: bool = False) -> None:
         self.rule = rule
+        #: the forecast variant of a rule with ``forecast`` (its own alerts, labelled forecast="true")
+        self.is_forecast = forecast
+        self.anomalies: dict[GroupKey, AnomalyStream] = {}
+        self.forecasts: dict[GroupKey, ForecastStream] = {}
+        self.next_sample: dict[GroupKey, float] = {}
+        if rule.type == "anomaly":
+            self.sample_every: float | None = rule.anomaly_settings.interval
+        elif forecast:
+            assert rule.forecast is not None
+            self.sample_every = rule.forecast.interval
+        else:
+            self.sample_every = None
         self.spec = CATALOGUE[rule.metric]
         self.kind = self.spec.kind
         self.aggregation = rule.effective_aggregation
@@ -139,6 +168,8 @@ class Evaluator:
         self._lock = threading.RLock()
         self._states = [_RuleState(rule) for rule in rules.rules]
         self._by_name = {rs.rule.name: rs for rs in self._states}
+        self._states += [_RuleState(rule, forecast=True) for rule in rules.rules if rule.forecast is not None]
+        self._forecast_of = {rs.rule.name: rs for rs in self._states if rs.is_forecast}
         spans: dict[str, list[Span]] = {}
         # metric -> [(rule state, role)]: the index that keeps `observe` from looking at unrelated rules
         self._watchers: dict[str, list[tuple[_RuleState, str]]] = {}
@@ -182,7 +213,10 @@ class Evaluator:
                 self._forget(series)
             out: list[AlertTransition] = []
             for rs in self._states:
-                for key in rs.group_keys():
+                keys = rs.group_keys()
+                if rs.sample_every is not None:
+                    self._sample(rs, keys, when)
+                for key in keys:
                     self._step(rs, key, when, out)
                 for key, ep in list(rs.episodes.items()):
                     resolved_at = ep.alert.resolved_at
@@ -235,6 +269,41 @@ class Evaluator:
                 ep.alert = ep.alert.evolve(acknowledged_by=by, acknowledged_at=self._clock())
             return ep.alert
 
+    def anomalies(self) -> list[dict[str, Any]]:
+        """The live state of every anomaly rule per label group: last sampled value and score, whether the
+        condition holds now, how many samples the detector has seen."""
+        with self._lock:
+            now = self._clock()
+            out = []
+            for rs in self._states:
+                settings = rs.rule.anomaly_settings
+                for key, stream in rs.anomalies.items():
+                    out.append({
+                        "rule": rs.rule.name, "labels": self._group_labels(rs, key), "value": stream.value,
+                        "score": stream.score, "threshold": settings.threshold,
+                        "anomalous": stream.anomalous_until > now, "anomalous_at": stream.anomalous_at,
+                        "samples": stream.detector.samples, "min_history": settings.min_history,
+                        "sampled_at": stream.sampled_at,
+                    })
+            return out
+
+    def forecasts(self) -> list[dict[str, Any]]:
+        """The live trend of every forecast rule per label group: level, slope per second, and the breach
+        expected within the horizon (None when none is)."""
+        with self._lock:
+            out = []
+            for rs in self._states:
+                for key, stream in rs.forecasts.items():
+                    breach = stream.breach
+                    out.append({
+                        "rule": rs.rule.name, "labels": self._group_labels(rs, key), "value": stream.value,
+                        "level": stream.forecaster.level, "slope": stream.forecaster.slope,
+                        "threshold": rs.rule.threshold, "sampled_at": stream.sampled_at,
+                        "breach_at": breach.at if breach else None,
+                        "breach_in": breach.seconds if breach else None,
+                    })
+            return out
+
     # -- persistence of alert state (not window data) --------------------------------------------------
 
     def to_state(self) -> dict[str, Any]:
@@ -271,6 +340,8 @@ class Evaluator:
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ValueError(f"alert state: episodes[{i}]: {exc!r}") from None
             rs = self._by_name.get(alert.rule)
+            if alert.labels.get("forecast") == "true":
+                rs = self._forecast_of.get(alert.rule)
             if rs is not None:
                 restored.append((rs, rs.group_key(alert.labels), _Episode(alert, false_since)))
         with self._lock:
@@ -367,21 +438,72 @@ class Evaluator:
                 return False, None
             age = now - max(seen)
             return rs.op(age, rule.threshold), age
-        value, count = self._measure(rs, key, rs.window, now)
+        value, count = self._threshold_value(rs, key, now)
         if value is None:
             return False, None
+        enough = count >= rule.min_count
+        if rule.type == "anomaly":
+            stream = rs.anomalies.get(key)
+            return stream is not None and stream.anomalous_until > now, value
+        breached = enough and rs.op(value, rule.threshold)
+        if rs.is_forecast:
+            ahead = rs.forecasts.get(key)
+            return enough and not breached and ahead is not None and ahead.breach is not None, value
+        return breached, value
+
+    def _threshold_value(self, rs: _RuleState, key: GroupKey, now: float) -> tuple[float | None, float]:
+        """(value, evidence count) of a threshold or anomaly rule: its aggregation, over its baseline if any."""
+        value, count = self._measure(rs, key, rs.window, now)
+        if value is None:
+            return None, count
         if rs.baseline is not None:
             if self.started_at > now - rs.baseline.offset - rs.baseline.length + rs.baseline.width:
-                return False, None  # not watched for the whole baseline span yet
+                return None, count  # not watched for the whole baseline span yet
             base, _ = self._measure(rs, key, rs.baseline, now)
             if base is None or base <= 0:
-                return False, None
+                return None, count
             value = value / base
-        return count >= rule.min_count and rs.op(value, rule.threshold), value
+        return value, count
+
+    def _sample(self, rs: _RuleState, keys: Iterable[GroupKey], now: float) -> None:
+        """Feed each due group's value into its anomaly detector or forecaster; forget long-silent groups."""
+        rule = rs.rule
+        assert rs.sample_every is not None
+        for key in keys:
+            if now < rs.next_sample.get(key, -math.inf):
+                continue
+            value, count = self._threshold_value(rs, key, now)
+            if value is None or count < rule.min_count or not math.isfinite(value):
+                continue
+            rs.next_sample[key] = now + rs.sample_every
+            if rule.type == "anomaly":
+                settings = rule.anomaly_settings
+                stream = rs.anomalies.get(key)
+                if stream is None:
+                    stream = rs.anomalies[key] = AnomalyStream(settings.memory, settings.min_history)
+                hold = rule.window if settings.hold is None else settings.hold
+                stream.sample(value, now, settings.threshold, settings.direction, hold)
+            else:
+                assert rule.forecast is not None
+                ahead = rs.forecasts.get(key)
+                if ahead is None:
+                    ahead = rs.forecasts[key] = ForecastStream()
+                ahead.sample(value, now, rule.threshold, rule.op in (">", ">="), rule.forecast.horizon,
+                             rule.forecast.min_history)
+        silent = [k for k, at in rs.next_sample.items() if now - at > STREAM_RETENTION]
+        for k in silent:  # bounded memory: a group gone a day loses its history
+            rs.anomalies.pop(k, None)
+            rs.forecasts.pop(k, None)
+            del rs.next_sample[k]
+
+    def _group_labels(self, rs: _RuleState, key: GroupKey) -> dict[str, str]:
+        return {name: v for name, v in zip(rs.rule.by, key, strict=True) if v}
 
     def _labels(self, rs: _RuleState, key: GroupKey, severity: Severity) -> dict[str, str]:
-        labels = {name: v for name, v in zip(rs.rule.by, key, strict=True) if v}
+        labels = self._group_labels(rs, key)
         labels.update(rs.rule.labels)
+        if rs.is_forecast:
+            labels["forecast"] = "true"
         labels["alertname"] = rs.rule.name
         labels["severity"] = severity.value
         return labels
@@ -390,17 +512,18 @@ class Evaluator:
         """Evaluate one group and move its alert through the lifecycle, appending each transition."""
         holds, value = self._evaluate(rs, key, now)
         rule = rs.rule
+        severity = rule.forecast.severity if rs.is_forecast and rule.forecast is not None else rule.severity
         ep = rs.episodes.get(key)
         if ep is None or ep.alert.state in (AlertState.INACTIVE, AlertState.RESOLVED):
             if not holds or value is None:
                 return
             previous = AlertState.INACTIVE if ep is None else ep.alert.state
-            labels = self._labels(rs, key, rule.severity)
+            labels = self._labels(rs, key, severity)
             identity = {k: v for k, v in labels.items() if k != "severity"}
             state = AlertState.FIRING if rule.for_ <= 0 else AlertState.PENDING
             alert = Alert(
                 fingerprint=labels_fingerprint(identity), rule=rule.name, labels=labels,
-                annotations=self._annotations(rs, labels, value), severity=rule.severity, state=state,
+                annotations=self._annotations(rs, labels, value, now), severity=severity, state=state,
                 value=value, active_at=now, fired_at=now if state is AlertState.FIRING else None,
                 last_evaluated_at=now,
             )
@@ -440,13 +563,14 @@ class Evaluator:
             self._escalate(rs, ep, now, out)
 
     def _refresh(self, rs: _RuleState, alert: Alert, value: float, now: float, **changes: Any) -> Alert:
-        annotations = alert.annotations if value == alert.value else self._annotations(rs, alert.labels, value)
+        fixed = value == alert.value and rs.sample_every is None
+        annotations = alert.annotations if fixed else self._annotations(rs, alert.labels, value, now)
         return alert.evolve(value=value, annotations=annotations, last_evaluated_at=now, **changes)
 
     def _escalate(self, rs: _RuleState, ep: _Episode, now: float, out: list[AlertTransition]) -> None:
         esc = rs.rule.escalate
         alert = ep.alert
-        if esc is None or alert.severity >= esc.severity or alert.fired_at is None:
+        if esc is None or rs.is_forecast or alert.severity >= esc.severity or alert.fired_at is None:
             return
         worse = esc.threshold is not None and ep.false_since is None and rs.op(alert.value, esc.threshold)
         persists = esc.after is not None and now - alert.fired_at >= esc.after
@@ -454,12 +578,22 @@ class Evaluator:
             return
         labels = {**alert.labels, "severity": esc.severity.value}
         ep.alert = alert.evolve(
-            severity=esc.severity, labels=labels, annotations=self._annotations(rs, labels, alert.value)
+            severity=esc.severity, labels=labels, annotations=self._annotations(rs, labels, alert.value, now)
         )
         out.append(AlertTransition(ep.alert, alert.state, now, previous_severity=alert.severity))
 
-    def _annotations(self, rs: _RuleState, labels: Mapping[str, str], value: float) -> dict[str, str]:
-        return {k: render(v, labels, value) for k, v in rs.rule.annotations.items()}
+    def _annotations(self, rs: _RuleState, labels: Mapping[str, str], value: float, now: float) -> dict[str, str]:
+        out = {k: render(v, labels, value) for k, v in rs.rule.annotations.items()}
+        key = rs.group_key(labels)
+        if rs.is_forecast:
+            ahead = rs.forecasts.get(key)
+            if ahead is not None and ahead.breach is not None:
+                out["breach_in"] = format_duration(max(0.0, round(ahead.breach.at - now)))
+        elif rs.rule.type == "anomaly":
+            stream = rs.anomalies.get(key)
+            if stream is not None and stream.anomalous_at is not None:
+                out["anomaly_score"] = f"{stream.anomalous_score:.3f}"
+        return out
 
 
 def _in_matchers(allowed: Iterable[tuple[str, Iterable[str]]]) -> tuple[Matcher, ...]:

@@ -32,6 +32,21 @@ budget of ``objective`` faster than ``factor``::
       factor: 14.4
       severity: critical
 
+An anomaly rule needs no threshold: the rule's value is sampled every ``anomaly.interval`` per label group into
+a streaming detector (`recoup.analytics.anomaly`), and the condition holds for ``hold`` after a sample scores
+at least ``anomaly.threshold``::
+
+    - name: ErrorRateAnomaly
+      type: anomaly
+      metric: errors
+      aggregation: rate
+      window: 5m
+      anomaly: {threshold: 0.69, min_history: 50, interval: 1m, direction: up}
+
+A threshold rule may also warn ahead of a breach: with ``forecast: {horizon: 15m}`` a second alert of the rule,
+labelled ``forecast="true"`` (annotation ``breach_in``), fires while the Holt trend of its value is set to
+cross the threshold within the horizon and the threshold is not crossed yet.
+
 Durations are Prometheus-style (``90s``, ``5m``, ``1h30m``) or plain seconds. Errors name the rule and field:
 ``rules[2] (HighErrorRate).window: ...``.
 """
@@ -136,9 +151,44 @@ class Baseline(_Model):
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
 
 
+def _positive_duration(v: float) -> float:
+    if v <= 0:
+        raise ValueError("must be longer than 0s")
+    return v
+
+
+class Anomaly(_Model):
+    """Settings of a ``type: anomaly`` rule. ``threshold``: the detector score (0..1) that counts as anomalous;
+    ``min_history``: samples before anything is judged; ``interval``: how often the value is sampled;
+    ``hold``: how long the condition holds after an anomalous sample (the rule's window when unset; the
+    detector reports one score per episode); ``memory``: samples remembered per group (bounded memory);
+    ``direction``: only rises (``up``), only drops (``down``) or ``both``."""
+
+    threshold: float = Field(default=0.6892, gt=0.0, lt=1.0)
+    min_history: int = Field(default=50, ge=1)
+    interval: Duration = 60.0
+    hold: Duration | None = None
+    memory: int = Field(default=1440, ge=20, le=100_000)
+    direction: Literal["up", "down", "both"] = "up"
+
+    _interval = field_validator("interval")(_positive_duration)
+
+
+class Forecast(_Model):
+    """Warn ahead of a breach: the Holt trend of the rule's value (sampled every ``interval``) crosses the
+    threshold within ``horizon``; judged after ``min_history`` samples; the warning alert has ``severity``."""
+
+    horizon: Duration
+    interval: Duration = 60.0
+    min_history: int = Field(default=5, ge=3)
+    severity: Severity = Severity.WARNING
+
+    _positive = field_validator("horizon", "interval")(_positive_duration)
+
+
 class Rule(_Model):
     name: str
-    type: Literal["threshold", "burn_rate"] = "threshold"
+    type: Literal["threshold", "burn_rate", "anomaly"] = "threshold"
     metric: str
     aggregation: Aggregation | None = None
     match: tuple[str, ...] = ()
@@ -154,6 +204,9 @@ class Rule(_Model):
     annotations: dict[str, str] = Field(default_factory=dict)
     escalate: Escalation | None = None
     baseline: Baseline | None = None
+    forecast: Forecast | None = None
+    # anomaly only
+    anomaly: Anomaly | None = None
     # burn_rate only
     objective: float | None = None
     long_window: Duration | None = None
@@ -214,6 +267,24 @@ class Rule(_Model):
             name = Matcher.parse(text).name
             if name not in allowed_match:
                 raise ValueError(f"match: {metric_label_problem([name], self.metric, allowed_match)}")
+        if self.anomaly is not None and self.type != "anomaly":
+            raise ValueError("anomaly: settings apply only to a rule with type: anomaly")
+        if self.forecast is not None:
+            if self.type != "threshold":
+                raise ValueError(f"forecast: applies only to a threshold rule, this one is type: {self.type}")
+            if self.op not in (">", ">=", "<", "<="):
+                raise ValueError(f"forecast: needs op >, >=, < or <= (a direction to forecast), got {self.op!r}")
+            if spec.kind is MetricKind.STALENESS:
+                raise ValueError("forecast: does not apply to a staleness metric (it rises 1s per second anyway)")
+        if self.type == "anomaly":
+            fixed = [f for f in ("threshold", "op", "baseline") if f in self.model_fields_set]
+            if fixed:
+                raise ValueError(f"{', '.join(fixed)}: an anomaly rule has no fixed threshold; "
+                                 "tune anomaly.threshold (a detector score) instead")
+            if self.escalate is not None and self.escalate.threshold is not None:
+                raise ValueError("escalate.threshold: an anomaly rule has no value threshold; use escalate.after")
+            if spec.kind is MetricKind.STALENESS:
+                raise ValueError("type: anomaly does not apply to a staleness metric")
         if self.type == "burn_rate":
             missing = [f for f in ("objective", "long_window", "short_window", "factor") if getattr(self, f) is None]
             if missing:
@@ -245,6 +316,11 @@ class Rule(_Model):
     @property
     def effective_aggregation(self) -> Aggregation:
         return self.aggregation or CATALOGUE[self.metric].default_aggregation
+
+    @property
+    def anomaly_settings(self) -> Anomaly:
+        """The anomaly settings of a ``type: anomaly`` rule (defaults when the block is left out)."""
+        return self.anomaly or Anomaly()
 
     @property
     def matchers(self) -> tuple[Matcher, ...]:

@@ -452,3 +452,59 @@ class SeriesGroups:
 
     def keys(self) -> list[GroupKey]:
         return list(self._groups)
+
+
+# -- per-group streams of sampled rule values (anomaly and forecast rules) ----------------------------------
+
+#: A group's stream is dropped after this long without a sample (its series left every window).
+STREAM_RETENTION = 86400.0
+
+
+class AnomalyStream:
+    """One label group of an anomaly rule: a `StreamingDetector` fed the rule's value once per sample, and
+    until when the condition holds. Memory is the detector's (``memory`` floats) plus a few numbers."""
+
+    def __init__(self, memory: int, warmup: int) -> None:
+        from recoup.analytics.anomaly import DetectorConfig, StreamingDetector  # lazy: the analytics layer
+
+        self.detector = StreamingDetector(DetectorConfig(memory=memory, warmup=warmup))
+        self.mean: float | None = None  # slow moving average of earlier samples: which side a value lies on
+        self.score = 0.0
+        self.value: float | None = None
+        self.sampled_at: float | None = None
+        self.anomalous_at: float | None = None
+        self.anomalous_score = 0.0  # the score of the sample at anomalous_at
+        self.anomalous_until = -math.inf
+
+    def sample(self, value: float, now: float, threshold: float, direction: str, hold: float) -> float:
+        """Fold in one sample; returns its score. An anomalous sample on the watched side holds the
+        condition until ``now + hold``."""
+        score = self.detector.update(value)
+        side_ok = (
+            direction == "both" or self.mean is None
+            or (value > self.mean if direction == "up" else value < self.mean)
+        )
+        self.mean = value if self.mean is None else self.mean + 0.05 * (value - self.mean)
+        self.score, self.value, self.sampled_at = score, value, now
+        if score >= threshold and side_ok:
+            self.anomalous_at, self.anomalous_until, self.anomalous_score = now, now + hold, score
+        return score
+
+
+class ForecastStream:
+    """One label group of a forecast rule: a Holt trend of the rule's value and the breach it predicts."""
+
+    def __init__(self) -> None:
+        from recoup.analytics.forecast import Breach, HoltForecaster  # lazy: the analytics layer
+
+        self.forecaster = HoltForecaster()
+        self.breach: Breach | None = None
+        self.value: float | None = None
+        self.sampled_at: float | None = None
+
+    def sample(self, value: float, now: float, threshold: float, above: bool, horizon: float,
+               min_history: int) -> None:
+        self.forecaster.update(now, value)
+        self.value, self.sampled_at = value, now
+        enough = self.forecaster.samples >= min_history
+        self.breach = self.forecaster.warn(threshold, horizon, above) if enough else None

@@ -17,7 +17,10 @@ age            ``time() - max by (..) (recoup_last_seen_timestamp_seconds{m})``
 ``min_count`` adds ``and <evidence> >= n`` (counter increase, ratio denominator, gauge sample count,
 distribution observation count); ``baseline`` divides by the same expression over the baseline window
 with ``offset`` (a zero baseline judges nothing); ``burn_rate`` rules use the multi-window form of Google's
-SRE workbook.
+SRE workbook. A ``forecast`` becomes ``predict_linear`` over a subquery of the rule's value (lookback the
+horizon, at least five sampling intervals; step the interval), ``unless`` the threshold is already crossed.
+``type: anomaly`` rules have no PromQL form (`anomaly_expr` raises): Prometheus has no streaming detector
+with memory of the stream, and a z-score over a range would be a different, noisier rule.
 
 Where the two engines cannot agree exactly: quantiles are estimated from histogram buckets (in-process they
 are exact), a gauge's ``min_count`` counts scraped samples (in-process: reported values), and ``last`` over
@@ -195,11 +198,30 @@ def burn_rate_expr(rule: Rule, factor: float | None = None) -> str:
     return _with_min_count(rule, condition, rule.short_window)
 
 
+class NoPromQL(ValueError):
+    """A rule Prometheus cannot evaluate with the same meaning (``type: anomaly``)."""
+
+
+def forecast_expr(rule: Rule) -> str:
+    """The forecast warning of a threshold rule with ``forecast``: the least-squares line of its value over the
+    lookback, extrapolated ``horizon`` ahead, crosses the threshold, while the threshold is not crossed yet."""
+    assert rule.forecast is not None
+    horizon, step = rule.forecast.horizon, rule.forecast.interval
+    lookback = max(horizon, 5 * step)
+    value = threshold_value_expr(rule)
+    limit = number(rule.threshold)
+    ahead = f"predict_linear(({value})[{format_duration(lookback)}:{format_duration(step)}], {number(horizon)})"
+    condition = f"({ahead} {rule.op} {limit}) unless (({value}) {rule.op} {limit})"
+    return _with_min_count(rule, f"({condition})")
+
+
 def alert_expr(rule: Rule, threshold: float | None = None) -> str:
     """The PromQL condition of ``rule`` (with ``threshold`` instead of the rule's, for escalations; a burn-rate
     rule's threshold is its factor)."""
     if rule.type == "burn_rate":
         return burn_rate_expr(rule, threshold)
+    if rule.type == "anomaly":
+        raise NoPromQL(f"{rule.name}: type: anomaly has no PromQL equivalent (recoup's streaming detector)")
     limit = rule.threshold if threshold is None else threshold
     condition = f"({threshold_value_expr(rule)}) {rule.op} {number(limit)}"
     return _with_min_count(rule, condition)
