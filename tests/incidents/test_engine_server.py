@@ -151,9 +151,22 @@ def test_an_error_spike_opens_an_incident_and_pages_the_webhook(server: LiveServ
     kinds = [entry["kind"] for entry in detail["timeline"]]
     for kind in ("declared", "acknowledged", "note", "resolved"):
         assert kind in kinds, kinds
+    causes = httpx.get(f"{server.url}/api/v1/incidents/{incident_id}/root-causes", headers=admin)
+    assert causes.status_code == 200, causes.text
+    candidates = causes.json()["candidates"]
+    assert candidates and "checkout" in candidates[0]["name"], candidates  # the only failing service
+    related = httpx.get(f"{server.url}/api/v1/incidents/{incident_id}/related", headers=admin)
+    assert related.status_code == 200 and isinstance(related.json()["related"], list)
     draft = httpx.get(f"{server.url}/api/v1/incidents/{incident_id}/postmortem", headers=admin)
     assert draft.status_code == 200 and draft.headers["content-type"].startswith("text/markdown")
     assert "HighErrorRate" in draft.text and "rolled back" in draft.text
+    assert candidates[0]["name"] in draft.text  # the post-mortem lists the ranked causes
+
+    group_id = httpx.get(f"{server.url}/api/v1/projects/{server.project.id}/groups", headers=admin).json()[
+        "groups"][0]["id"]
+    around = httpx.get(f"{server.url}/api/v1/groups/{group_id}/related", headers=admin)
+    assert around.status_code == 200 and "related" in around.json(), around.text
+    assert httpx.get(f"{server.url}/api/v1/groups/{group_id}/related?window=nope", headers=admin).status_code == 400
 
     sla = httpx.get(f"{server.url}/api/v1/sla", headers=admin).json()
     assert "mttr" in str(sla).lower()

@@ -7,6 +7,7 @@ those routes answer 503 when incident response is off in this server.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -104,3 +105,29 @@ async def anomalies(state: StateDep) -> dict[str, Any]:
 async def forecasts(state: StateDep) -> dict[str, Any]:
     """The live trend of every rule with a ``forecast`` per label group, and the breach it expects."""
     return {"forecasts": _engine(state).evaluator.forecasts()}
+
+
+@router.get("/groups/{group_id}/related")
+async def related_groups(
+    group_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    state: StateDep,
+    window: Annotated[str, Query(description="How far back to correlate (e.g. 6h).")] = "6h",
+) -> dict[str, Any]:
+    """Groups, services and dependencies whose error counts rise and fall with this group's (co-occurrence
+    within buckets and lagged correlation; a negative lag means the other one rose first)."""
+    from recoup.analytics.correlation import related_in_store
+
+    try:
+        seconds = parse_duration(window)
+    except ValueError as exc:
+        raise InvalidInput("window", str(exc)) from None
+    if not 0 < seconds <= 30 * 86400:
+        raise InvalidInput("window", "must be longer than 0s and at most 30 days")
+    group = await run_in_threadpool(state.store.get_group, group_id)
+    if group is None:
+        raise NotFound(f"group {group_id} does not exist")
+    end = time.time()
+    found = await run_in_threadpool(
+        lambda: related_in_store(state.store, f"group:{group.fingerprint}", start=end - seconds, end=end,
+                                 project_id=group.project_id, bucket=max(60.0, seconds / 120)))
+    return {"group": group_id, "related": [dataclasses.asdict(r) for r in found]}

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from recoup.incidents.engine import IncidentEngine
-from recoup.incidents.incidents import IncidentStatus, Role
+from recoup.incidents.incidents import Incident, IncidentStatus, Role
 from recoup.incidents.model import Severity
 from recoup.incidents.notify.outbox import DeliveryStatus
-from recoup.incidents.postmortem import render_postmortem
+from recoup.incidents.postmortem import RootCauseCandidate, render_postmortem
 from recoup.incidents.rules import format_duration
 from recoup.incidents.silences import SilenceState
 from recoup.incidents.sla import incident_times, sla_report
@@ -258,13 +258,47 @@ async def record_action(incident_id: IncidentId, body: ActionIn, state: StateDep
         lambda: engine.incidents.record_recovery_action(incident_id, body.text, actor=body.by)))
 
 
+def _root_causes(state: ServerState, incident: Incident) -> list[RootCauseCandidate]:
+    """The ranked candidate causes (recoup.analytics.rootcause) from the events around the incident."""
+    from recoup.analytics.rootcause import rank_incident_causes
+
+    return rank_incident_causes(state.store, incident, project_id=incident.project_id)
+
+
+@router.get("/incidents/{incident_id}/root-causes")
+async def root_causes(incident_id: IncidentId, state: StateDep) -> dict[str, Any]:
+    """Candidate causes, best first: which service, dependency, group, breaker or change failed first and what
+    its failure propagated to (evidence listed with each)."""
+    engine = _engine(state)
+    incident = await run_in_threadpool(engine.incidents.get, incident_id)
+    causes = await run_in_threadpool(_root_causes, state, incident)
+    return {"incident": incident_id, "candidates": plain(causes)}
+
+
+@router.get("/incidents/{incident_id}/related")
+async def related_to(incident_id: IncidentId, state: StateDep) -> dict[str, Any]:
+    """Groups, services and dependencies whose errors rose with the incident's services (an hour before the
+    declaration to now, or to its resolution), with their correlation and lag."""
+    from recoup.analytics.correlation import related_to_incident
+    from recoup.analytics.topology import stored_events
+
+    engine = _engine(state)
+    incident = await run_in_threadpool(engine.incidents.get, incident_id)
+    start = incident.declared_at - 3600.0
+    end = incident.resolved_at or engine.clock()
+    events = await run_in_threadpool(stored_events, state.store, incident.project_id, start, end)
+    found = related_to_incident(events, incident.services, start=start, end=end)
+    return {"incident": incident_id, "related": plain(found)}
+
+
 @router.get("/incidents/{incident_id}/postmortem", response_class=PlainTextResponse)
 async def postmortem(incident_id: IncidentId, state: StateDep) -> PlainTextResponse:
     """A Markdown post-mortem draft from the incident's timeline."""
     engine = _engine(state)
     incident = await run_in_threadpool(engine.incidents.get, incident_id)
     timeline = await run_in_threadpool(engine.incidents.timeline, incident_id)
-    text = render_postmortem(incident, timeline, generated_at=engine.clock())
+    causes = await run_in_threadpool(_root_causes, state, incident)
+    text = render_postmortem(incident, timeline, root_causes=causes, generated_at=engine.clock())
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
