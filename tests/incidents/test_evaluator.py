@@ -84,7 +84,8 @@ def test_full_lifecycle_pending_firing_resolved_and_new_episode() -> None:
 
 def test_pending_goes_inactive_when_condition_stops_before_for() -> None:
     ev, clock = make({**RULE, "for": "5m"})
-    ev.observe(errors(clock, 3))
+    assert ev.observe(errors(clock, 3)) == []  # a rule with a long `for` waits for the tick (EAGER_FOR_LIMIT)
+    assert states(ev.tick()) == [("inactive", "pending")]
     clock.t = 59
     assert ev.tick() == []
     clock.t = 60  # the errors left the window (to a bucket: 1s) before `for` elapsed
@@ -171,6 +172,8 @@ def test_success_ratio_numerator_match() -> None:
     outcomes = ["succeeded", "recovered", "degraded", "gave_up"]
     ev.observe([ob("operations", 1.0, 0.0, outcome=o) for o in outcomes])
     assert ev.value("S", {"project": "p", "service": "api"}) == pytest.approx(0.75)
+    assert ev.alerts() == []  # a "below" rule turns true when events stop coming: the tick decides
+    ev.tick()
     assert [a.rule for a in ev.alerts()] == ["S"]
 
 

@@ -97,6 +97,10 @@ class _Episode:
     false_since: float | None = None  # firing, condition false since (keep_firing_for)
 
 
+#: Rules with a `for` up to this long are evaluated on every event that touches them (see `_RuleState.eager`).
+EAGER_FOR_LIMIT = 60.0
+
+
 class _RuleState:
     """One rule compiled: its series groups per role, its spans, and its alerts per group."""
 
@@ -116,6 +120,13 @@ class _RuleState:
             self.sample_every = None
         self.spec = CATALOGUE[rule.metric]
         self.kind = self.spec.kind
+        #: Evaluated on the events that touch it (else only on ticks): rules whose condition an arriving event
+        #: can make true and that would fire soon after. A "below" rule turns true when events stop coming,
+        #: which only a tick sees; a rule with a long `for` or a sampled rule loses nothing to a tick's delay
+        #: (at most the evaluation interval, against minutes), and skipping them is most of ingest's cost.
+        self.eager = (
+            self.sample_every is None and rule.for_ <= EAGER_FOR_LIMIT and rule.op not in ("<", "<=")
+        )
         self.aggregation = rule.effective_aggregation
         self.op = _OPS[rule.op]
         self.window = Span(rule.window)
@@ -199,7 +210,8 @@ class Evaluator:
                 series, created = added
                 feeds = self._admit(series) if created else self._feeds.get(id(series), ())
                 for rs, key in feeds:
-                    touched[(id(rs), key)] = (rs, key)
+                    if rs.eager:
+                        touched[(id(rs), key)] = (rs, key)
             out: list[AlertTransition] = []
             for rs, key in touched.values():
                 self._step(rs, key, now, out)
