@@ -115,18 +115,24 @@ def test_jsonl_flush_policy_by_count_and_by_interval(tmp_path: Path) -> None:
 
 def test_jsonl_rotates_by_size_and_keeps_every_line(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    line_size = len(json.dumps(_event(0).to_dict(), separators=(",", ":")).encode()) + 1
-    sink = JsonLinesSink(path, max_bytes=line_size * 5 + 10, backups=10)
     total = 23
-    for i in range(total):
-        sink.emit(_event(i))
+    # Fixed timestamps and same-width steps: every line has the same length (a float timestamp's repr does
+    # not, which made the file count depend on the clock).
+    events = [
+        CheckpointEvent(workflow="wf", run_id="t0", step=f"step-{i:02d}", status="saved", timestamp=1.5e9 + i)
+        for i in range(total)
+    ]
+    line_size = len(json.dumps(events[0].to_dict(), separators=(",", ":")).encode()) + 1
+    sink = JsonLinesSink(path, max_bytes=line_size * 5 + 10, backups=10)
+    for event in events:
+        sink.emit(event)
     sink.close()
     files = [path, *sorted(tmp_path.glob("events.jsonl.*"), key=lambda p: -int(p.suffix[1:]))]
     assert len(files) == 5  # 5+5+5+5+3
     # oldest backup first, live file last
     files_in_age_order = files[1:] + files[:1]
     steps = [json.loads(line)["step"] for f in files_in_age_order for line in f.read_text().splitlines()]
-    assert steps == [f"step-{i}" for i in range(total)]
+    assert steps == [f"step-{i:02d}" for i in range(total)]
     assert all(f.stat().st_size <= line_size * 5 + 10 for f in files)
 
 
