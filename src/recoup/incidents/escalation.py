@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from recoup.incidents.model import Matcher, matches_all
-from recoup.incidents.rules import Duration
+from recoup.incidents.rules import PositiveDuration
 
 
 class _Model(BaseModel):
@@ -31,7 +31,7 @@ class EscalationStep(_Model):
     """Notify ``targets`` (receiver names or ``oncall:<schedule>``), then wait ``wait`` before the next step."""
 
     targets: tuple[str, ...]
-    wait: Duration = 300.0
+    wait: PositiveDuration = 300.0
 
     @field_validator("targets")
     @classmethod
@@ -42,12 +42,6 @@ class EscalationStep(_Model):
             raise ValueError("a target cannot be empty")
         return v
 
-    @field_validator("wait")
-    @classmethod
-    def _wait(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
-        return v
 
 
 class EscalationPolicy(_Model):

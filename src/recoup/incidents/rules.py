@@ -60,7 +60,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from recoup.incidents.catalogue import CATALOGUE, Aggregation, MetricKind
 from recoup.incidents.model import Matcher, Severity
@@ -111,7 +120,15 @@ def format_duration(seconds: float) -> str:
     return out
 
 
+def _positive_duration(v: float) -> float:
+    if v <= 0:
+        raise ValueError("must be longer than 0s")
+    return v
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: A duration that must be longer than zero (windows, waits), with one wording for the error.
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_positive_duration)]
 
 
 class _Model(BaseModel):
@@ -137,24 +154,11 @@ class Baseline(_Model):
     """Compare against the same aggregation over ``window`` ending ``offset`` ago: the rule's value becomes
     current / baseline (a factor), so thresholds read "5x the usual" or "below 0.2 of the usual"."""
 
-    window: Duration
+    window: PositiveDuration
     offset: Duration = 0.0
-
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
-        return v
 
 
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
-
-
-def _positive_duration(v: float) -> float:
-    if v <= 0:
-        raise ValueError("must be longer than 0s")
-    return v
 
 
 class Anomaly(_Model):
@@ -193,7 +197,7 @@ class Rule(_Model):
     aggregation: Aggregation | None = None
     match: tuple[str, ...] = ()
     by: tuple[str, ...] = ("project", "service")
-    window: Duration = 300.0
+    window: PositiveDuration = 300.0
     op: Op = ">"
     threshold: float = 0.0
     min_count: int = Field(default=0, ge=0)
@@ -242,13 +246,6 @@ class Rule(_Model):
                 raise ValueError(f"label name {key!r} is not valid (letters, digits and _)")
             if key in ("alertname", "severity"):
                 raise ValueError(f"label {key!r} is set by recoup from the rule's name and severity")
-        return v
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be longer than 0s")
         return v
 
     @model_validator(mode="after")

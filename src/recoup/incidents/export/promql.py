@@ -35,10 +35,10 @@ from collections.abc import Iterable
 
 from recoup.incidents.catalogue import CATALOGUE, Aggregation, MetricKind, MetricSpec
 from recoup.incidents.model import Matcher, MatchOp
-from recoup.incidents.rules import Rule, format_duration
+from recoup.incidents.rules import SUCCESS_RATIOS, Rule, format_duration
 
 #: Ratio metrics that count good outcomes: their burn rate reads the complement (1 - ratio) as the errors.
-GOOD_RATIOS = frozenset({"recovery_success_ratio"})
+GOOD_RATIOS = frozenset(SUCCESS_RATIOS)
 
 
 def number(value: float) -> str:
