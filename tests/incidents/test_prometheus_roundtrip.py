@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from alertmanager_support import free_port, running_alertmanager, wait_for
+from alertmanager_support import free_port, running_alertmanager, until_ready, wait_for
 
 from recoup.incidents.export.alertmanager_config import AlertmanagerExport, alertmanager_config_yaml
 from recoup.incidents.export.prometheus_rules import prometheus_rules_yaml
@@ -62,28 +62,8 @@ def running_prometheus(workdir: Path, config: dict[str, Any], rules_text: str) -
             stdout=log, stderr=subprocess.STDOUT,
         )
     prom = Prometheus(f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {process.returncode}:\n{prom.log()}")
-            try:
-                if httpx.get(f"{prom.url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prometheus did not become ready:\n{prom.log()}")
-            time.sleep(0.05)
+    with until_ready(process, prom.url, "prometheus", prom.log):
         yield prom
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 def _fast_high_error_rate() -> RuleSet:

@@ -163,20 +163,30 @@ def running_alertmanager(workdir: Path, config_text: str, *, start_timeout: floa
             stderr=subprocess.STDOUT,
         )
     am = Alertmanager(f"http://127.0.0.1:{port}", config_path, log_path, process)
+    with until_ready(process, am.url, "alertmanager", am.log, timeout=start_timeout):
+        yield am
+
+
+@contextmanager
+def until_ready(
+    process: subprocess.Popen[bytes], url: str, name: str, log: Callable[[], str], *, timeout: float = 20.0
+) -> Iterator[None]:
+    """Wait for ``url``/-/ready (Prometheus and Alertmanager both answer it), run the block, then stop the
+    process (terminate, then kill). A process that exits or never gets ready raises with its log."""
     try:
-        deadline = time.monotonic() + start_timeout
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"alertmanager exited with {process.returncode}:\n{am.log()}")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
             try:
-                if httpx.get(f"{am.url}/-/ready", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"alertmanager did not become ready in {start_timeout}s:\n{am.log()}")
+                raise RuntimeError(f"{name} did not become ready in {timeout}s:\n{log()}")
             time.sleep(0.02)
-        yield am
+        yield
     finally:
         if process.poll() is None:
             process.terminate()
