@@ -13,6 +13,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -25,8 +26,7 @@ from runtime_provokers import go_records, java_records
 BLIND10_SOURCES = frozenset({"pint", "babel", "phonenumbers", "asyncssh", "ldap3", "pyopenssl",
                              "construct", "pyasn1", "dnspython", "grpcio-server", "py-extra8", "node-extra8",
                              "go-extra8", "java-extra8", "git-extra7", "shell-extra7"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind10"}
+_GIT_ENV = git_env("blind10")
 
 
 def _grpc_status(code_name: str, detail: str) -> Callable[[], None]:

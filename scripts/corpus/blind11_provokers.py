@@ -13,6 +13,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -25,8 +26,7 @@ from runtime_provokers import go_records, java_records
 BLIND11_SOURCES = frozenset({"aio-pika", "aiokafka", "minio", "schema", "arrow", "sh", "xmlschema", "jsonpatch",
                              "aiofiles", "invoke", "py-extra9", "node-extra9", "go-extra9", "java-extra9",
                              "git-extra8", "shell-extra8"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind11"}
+_GIT_ENV = git_env("blind11")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

@@ -13,6 +13,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -25,8 +26,7 @@ from runtime_provokers import go_records, java_records
 BLIND12_SOURCES = frozenset({"websocket-client", "trio", "httplib2", "msgspec", "ijson", "jsonlines", "zstandard",
                              "lz4", "pexpect", "tomli-w", "py-extra10", "node-extra10", "go-extra10", "java-extra10",
                              "git-extra9", "shell-extra9"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind12"}
+_GIT_ENV = git_env("blind12")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

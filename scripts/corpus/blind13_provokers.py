@@ -5,17 +5,16 @@ tools, Node.js, Go, Java and git. Everything talks to 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from common import (
     Env,
     Record,
-    failure_text,
+    git_env,
     git_failure_records,
+    node_script_records,
     python_case_records,
-    record,
     run,
     shell_failure_records,
     write_batch,
@@ -25,8 +24,7 @@ from runtime_provokers import go_records, java_records
 BLIND13_SOURCES = frozenset({"argon2-cffi", "bcrypt", "pynacl", "pycryptodome", "hjson", "json5", "configobj",
                              "iso8601", "pymemcache", "aiosmtplib", "py-extra11", "node-extra11", "go-extra11",
                              "java-extra11", "git-extra10", "shell-extra10"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind13"}
+_GIT_ENV = git_env("blind13")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:
@@ -175,15 +173,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 def blind13_records(env: Env) -> list[Record]:
     out: list[Record] = python_case_records(_py_cases(env))
-    for name, category, script in NODE:
-        flags = ["--input-type=module"] if "await" in script else []
-        script = script.replace("HTTPURL", env.http).replace("CLOSED", str(env.closed_port))
-        try:
-            text = failure_text(run(["node", *flags, "-e", script], cwd=env.tmp))
-        except RuntimeError:
-            print(f"problem: {name}: no failure", file=sys.stderr)
-            continue
-        out.append(record(text, category, "node-extra11", "stderr", name))
+    out.extend(node_script_records(env, NODE, "node-extra11"))
     out.extend(go_records(env, {k: (c, b.replace("HTTP", str(env.http_port))) for k, (c, b) in GO.items()},
                           "go-extra11"))
     out.extend(java_records(env, JAVA, "java-extra11"))

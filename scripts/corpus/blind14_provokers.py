@@ -7,18 +7,17 @@ talks to 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from common import (
     Env,
     Record,
-    failure_text,
     free_port,
+    git_env,
     git_failure_records,
+    node_script_records,
     python_case_records,
-    record,
     run,
     shell_failure_records,
     write_batch,
@@ -28,8 +27,7 @@ from runtime_provokers import java_records
 BLIND14_SOURCES = frozenset({"h11", "httpcore", "oauthlib", "rich", "pygments", "jsonpickle", "mako",
                              "sentry-sdk", "uvloop", "aiosmtpd", "py-extra12", "node-extra12", "java-extra12",
                              "git-extra11", "shell-extra11"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind14"}
+_GIT_ENV = git_env("blind14")
 
 
 def _smtp_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:
@@ -249,15 +247,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 def blind14_records(env: Env) -> list[Record]:
     out: list[Record] = python_case_records(_py_cases(env))
-    for name, category, script in NODE:
-        flags = ["--input-type=module"] if "await" in script else []
-        script = script.replace("HTTPURL", env.http).replace("CLOSED", str(env.closed_port))
-        try:
-            text = failure_text(run(["node", *flags, "-e", script], cwd=env.tmp))
-        except RuntimeError:
-            print(f"problem: {name}: no failure", file=sys.stderr)
-            continue
-        out.append(record(text, category, "node-extra12", "stderr", name))
+    out.extend(node_script_records(env, NODE, "node-extra12"))
     java = {k: (c, b.replace("CLOSED", str(env.closed_port))) for k, (c, b) in JAVA.items()}
     out.extend(java_records(env, java, "java-extra12"))
     repo = env.tmp / "blind14-repo"

@@ -7,17 +7,16 @@ x509, tar). Everything talks to 127.0.0.1 only."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from common import (
     Env,
     Record,
-    failure_text,
+    git_env,
     git_failure_records,
+    node_script_records,
     python_case_records,
-    record,
     run,
     shell_failure_records,
     write_batch,
@@ -27,8 +26,7 @@ from runtime_provokers import java_records
 BLIND15_SOURCES = frozenset({"python-dotenv", "watchfiles", "frozenlist", "scikit-learn", "prometheus-client",
                              "requests-oauthlib", "cloudpickle", "joblib", "py-extra13", "node-extra13",
                              "java-extra13", "git-extra12", "shell-extra12"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind15"}
+_GIT_ENV = git_env("blind15")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:
@@ -198,15 +196,7 @@ SHELL: list[tuple[str, str, str]] = [
 
 def blind15_records(env: Env) -> list[Record]:
     out: list[Record] = python_case_records(_py_cases(env))
-    for name, category, script in NODE:
-        flags = ["--input-type=module"] if "await" in script else []
-        script = script.replace("HTTPURL", env.http).replace("CLOSED", str(env.closed_port))
-        try:
-            text = failure_text(run(["node", *flags, "-e", script], cwd=env.tmp))
-        except RuntimeError:
-            print(f"problem: {name}: no failure", file=sys.stderr)
-            continue
-        out.append(record(text, category, "node-extra13", "stderr", name))
+    out.extend(node_script_records(env, NODE, "node-extra13"))
     java = {k: (c, b.replace("HTTP", str(env.http_port))) for k, (c, b) in JAVA.items()}
     out.extend(java_records(env, java, "java-extra13"))
     repo = env.tmp / "blind15-repo"

@@ -19,6 +19,7 @@ from common import (
     Record,
     failure_text,
     free_port,
+    git_env,
     python_case_records,
     record,
     run,
@@ -29,8 +30,7 @@ from runtime_provokers import java_records
 
 BLIND16_SOURCES = frozenset({"redis-server", "pushgateway", "fernet", "futures", "numpy-alloc", "node-extra14",
                              "java-extra14", "git-extra13", "shell-extra13"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind16"}
+_GIT_ENV = git_env("blind16")
 
 
 def _redis_server(env: Env) -> int:

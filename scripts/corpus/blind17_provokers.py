@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from common import Env, Record, exception_records, failure_text, free_port, record, run, write_batch
+from common import Env, Record, exception_records, failure_text, free_port, git_env, record, run, write_batch
 from runtime_provokers import java_records
 
 BLIND17_SOURCES = frozenset({"py-extra14", "redis-server2", "node-extra15", "java-extra15", "git-extra14",
                              "shell-extra14"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind17"}
+_GIT_ENV = git_env("blind17")
 
 
 def _redis_server(env: Env) -> int:

@@ -8,13 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import Env, Record, failure_text, git_failure_records, python_case_records, record, run
+from common import Env, Record, failure_text, git_env, git_failure_records, python_case_records, record, run
 from runtime_provokers import go_records, java_records
 
 BLIND5_SOURCES = frozenset({"py-extra3", "libs-extra", "node-extra3", "go-extra3", "java-extra3", "git-extra2",
                             "shell-extra2"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind5"}
+_GIT_ENV = git_env("blind5")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

@@ -13,6 +13,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -21,8 +22,7 @@ from common import (
 )
 from runtime_provokers import go_records, java_records
 
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind6"}
+_GIT_ENV = git_env("blind6")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

@@ -11,6 +11,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -23,8 +24,7 @@ from runtime_provokers import go_records, java_records
 BLIND7_SOURCES = frozenset({"websockets", "psutil", "pillow", "ruamel.yaml", "cbor2", "email-validator", "pyjwt",
                             "idna", "croniter", "py-extra5", "node-extra5", "go-extra5", "java-extra5",
                             "git-extra4", "shell-extra4"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind7"}
+_GIT_ENV = git_env("blind7")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

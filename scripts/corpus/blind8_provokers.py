@@ -14,6 +14,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -25,8 +26,7 @@ from runtime_provokers import go_records, java_records
 
 BLIND8_SOURCES = frozenset({"asyncpg", "grpcio", "protobuf", "pytz", "semver", "itsdangerous", "py-extra6",
                             "node-extra6", "go-extra6", "java-extra6", "git-extra5", "shell-extra5", "compilers"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind8"}
+_GIT_ENV = git_env("blind8")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

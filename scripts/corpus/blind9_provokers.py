@@ -12,6 +12,7 @@ from common import (
     Env,
     Record,
     failure_text,
+    git_env,
     git_failure_records,
     python_case_records,
     record,
@@ -24,8 +25,7 @@ from runtime_provokers import go_records, java_records
 BLIND9_SOURCES = frozenset({"tornado", "kombu", "voluptuous", "lark", "pyparsing", "xmltodict", "ujson", "plumbum",
                             "sqlglot", "py-extra7", "node-extra7", "go-extra7", "java-extra7", "git-extra6",
                             "shell-extra6"})
-_GIT_ENV = {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
-            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent-home-blind9"}
+_GIT_ENV = git_env("blind9")
 
 
 def _py_cases(env: Env) -> list[tuple[str, str, str, Callable[[], Any]]]:

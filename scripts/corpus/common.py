@@ -260,6 +260,29 @@ def shell_failure_records(
     return out
 
 
+def node_script_records(env: Env, cases: Iterable[tuple[str, str, str]], source: str) -> list[Record]:
+    """Run each ``(name, category, script)`` with ``node -e`` (as an ES module when it awaits), with HTTPURL and
+    CLOSED standing for the local HTTP server and a closed port; a script that does not fail is reported and
+    skipped."""
+    out: list[Record] = []
+    for name, category, script in cases:
+        flags = ["--input-type=module"] if "await" in script else []
+        script = script.replace("HTTPURL", env.http).replace("CLOSED", str(env.closed_port))
+        try:
+            text = failure_text(run(["node", *flags, "-e", script], cwd=env.tmp))
+        except RuntimeError:
+            print(f"problem: {name}: no failure", file=sys.stderr)
+            continue
+        out.append(record(text, category, source, "stderr", name))
+    return out
+
+
+def git_env(tag: str) -> dict[str, str]:
+    """A git environment with a fixed identity and no system or user config (HOME points nowhere)."""
+    return {"GIT_AUTHOR_NAME": "C", "GIT_AUTHOR_EMAIL": "c@example.org", "GIT_COMMITTER_NAME": "C",
+            "GIT_COMMITTER_EMAIL": "c@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": f"/nonexistent-home-{tag}"}
+
+
 def write_batch(make_records: Callable[[Env], list[Record]]) -> None:
     """``python blindN_provokers.py OUT``: write the batch to OUT without printing any of its text (the
     blind score must not see it first), only how many records there are."""
