@@ -281,3 +281,15 @@ def test_the_route_enriches_as_the_pipeline_would() -> None:
         parse_event(bad, "events[4]")
     assert refused.value.field == "events[4].frames"
     assert "must be a list of an object {filename" in refused.value.problem
+
+
+
+def test_an_event_without_schema_is_observed_as_native_telemetry() -> None:
+    """A hand-written event may omit ``schema`` (it defaults to 1): the rules' observer must still read it as
+    native telemetry, not mistake it for a Sentry event and drop its fields."""
+    from recoup.server.observers import telemetry_view
+    from recoup.server.routes.native import parse_event
+
+    for event in _library_events():
+        sent = {k: v for k, v in event.to_dict().items() if k != "schema"}
+        assert telemetry_view(parse_event(sent, "e")) == sent

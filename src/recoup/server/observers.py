@@ -28,7 +28,9 @@ def telemetry_view(event: NewEvent) -> Mapping[str, Any]:
     already are one (their payload); a Sentry event becomes an ``error`` with its category, type and the
     service from its ``service`` tag (else the SDK's ``server_name``)."""
     payload = event.payload
-    if "type" in payload and "schema" in payload:
+    # Native events carry ``type`` (``schema`` may be omitted by hand-written producers: it defaults to 1);
+    # Sentry's protocol requires ``platform``, which no native event has.
+    if "type" in payload and ("schema" in payload or "platform" not in payload):
         return payload
     timestamp = event.occurred_at.timestamp()
     if event.kind is EventKind.ERROR:
