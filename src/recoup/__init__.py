@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "CallArgs": "recoup.recovery.validation",
     "PolicyEvent": "recoup.policies.events",
     "EventKind": "recoup.policies.events",
+    # Chaos Toolkit's convention: `chaos discover recoup` calls the distribution's top-level `discover`.
+    "discover": "recoup.chaos.chaostoolkit",
 }
 
 __all__ = [
@@ -89,6 +91,7 @@ __all__ = [
     "Workflow",
     "__version__",
     "classify",
+    "discover",
     "recovery_report",
     "retry",
     "subscribe",
@@ -97,6 +100,7 @@ __all__ = [
 if TYPE_CHECKING:
     from typing import Any
 
+    from recoup.chaos.chaostoolkit import discover
     from recoup.errors.classifier import classify
     from recoup.errors.taxonomy import Category, Classification
     from recoup.policies.backoff import Backoff
