@@ -13,8 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from recoup.analytics.rootcause import Settings, analyze, detect_onset, rank_causes, rank_incident_causes
-from recoup.incidents.postmortem import RootCauseCandidate
+from recoup.analytics.rootcause import (
+    RootCauseCandidate,
+    Settings,
+    analyze,
+    detect_onset,
+    rank_causes,
+    rank_incident_causes,
+)
 from recoup.store import Store, new_event_from_telemetry
 from recoup.telemetry.events import BreakerTransitionEvent, ErrorEvent, MetricEvent, TelemetryEvent
 

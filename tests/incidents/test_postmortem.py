@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from recoup.analytics.rootcause import RootCauseCandidate
 from recoup.incidents.incidents import IncidentManager, loads_policy
 from recoup.incidents.model import Alert, AlertState, AlertTransition, Notice, Severity, labels_fingerprint
-from recoup.incidents.postmortem import RootCauseCandidate, format_seconds, render_postmortem, severity_path
+from recoup.incidents.postmortem import format_seconds, render_postmortem, severity_path
 from recoup.store import Store
 
 T0 = datetime(2027, 1, 5, 10, 0, tzinfo=UTC).timestamp()

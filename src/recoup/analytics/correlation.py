@@ -217,3 +217,19 @@ def related_in_store(
     events = stored_events(store, project_id, start, end)
     return related(target, events, bucket=bucket, start=start, end=end, max_lag=max_lag, min_score=min_score,
                    limit=limit)
+
+
+def group_titles(store: Store, project_id: int | None, fingerprints: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(group id, title) per stored fingerprint, so ``group:<fingerprint>`` series can be shown by name."""
+    from sqlalchemy import select
+
+    from recoup.store.models import ErrorGroupRow
+
+    wanted = sorted(set(fingerprints))
+    if not wanted:
+        return {}
+    query = select(ErrorGroupRow.fingerprint, ErrorGroupRow.id, ErrorGroupRow.title).where(
+        ErrorGroupRow.fingerprint.in_(wanted))
+    if project_id is not None:
+        query = query.where(ErrorGroupRow.project_id == project_id)
+    return store.transaction(lambda s: {fp: (gid, title) for fp, gid, title in s.execute(query)}, write=False)

@@ -9,6 +9,7 @@ slope is clearly heading there, so a flat, noisy metric does not raise warnings.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -95,3 +96,62 @@ class HoltForecaster:
         if breach.seconds > 0.0 and abs(self.slope) * horizon < self._residual:
             return None  # the projected rise over the horizon is smaller than the noise: not a trend
         return breach
+
+
+@dataclass(frozen=True)
+class RecoveryForecast:
+    """Whether the trend of an incident's errors said, before its RTO deadline, that recovery would come too late.
+
+    ``predicted_at``: the first bucket end at which the trend did not reach zero errors by the ``deadline``
+    (slope flat or rising, or the crossing after it); ``projected_recovery``: where the trend put recovery then
+    (None: nowhere, the errors were not falling). ``held`` says whether the last look before the deadline
+    still predicted the breach. ``samples``: buckets the trend saw.
+    """
+
+    deadline: float
+    bucket: float
+    samples: int
+    predicted_at: float | None
+    projected_recovery: float | None
+    held: bool
+
+    @property
+    def lead(self) -> float | None:
+        """How long before the deadline the breach was first predicted (seconds), None if it never was."""
+        return None if self.predicted_at is None else self.deadline - self.predicted_at
+
+
+def rto_breach_forecast(
+    times: Sequence[float], *, declared_at: float, deadline: float, end: float, bucket: float,
+    min_samples: int = 3, recovered_below: float = 0.5,
+) -> RecoveryForecast:
+    """Replay a Holt trend over the error counts per ``bucket`` seconds from ``declared_at`` up to the earlier of
+    ``deadline`` and ``end`` (``times``: epoch seconds of the errors), asking at every bucket end after
+    ``min_samples`` when the count falls below ``recovered_below``; a breach is predicted when that is not
+    before the ``deadline``."""
+    if bucket <= 0:
+        raise ValueError(f"bucket must be positive seconds, got {bucket!r}")
+    if deadline < declared_at:
+        raise ValueError(f"deadline ({deadline}) is before the declaration ({declared_at})")
+    stop = min(deadline, end)
+    counts: dict[int, int] = {}
+    for t in times:
+        if declared_at <= t < stop:
+            counts[int((t - declared_at) // bucket)] = counts.get(int((t - declared_at) // bucket), 0) + 1
+    holt = HoltForecaster()
+    predicted_at: float | None = None
+    projected: float | None = None
+    held = False
+    index = 0
+    while declared_at + (index + 1) * bucket <= stop:
+        at = declared_at + (index + 1) * bucket
+        holt.update(at, float(counts.get(index, 0)))
+        index += 1
+        breach = holt.time_until(recovered_below, above=False, min_samples=min_samples)
+        if holt.samples < min_samples:
+            continue
+        late = breach is None or breach.at > deadline
+        if late and predicted_at is None:
+            predicted_at, projected = at, None if breach is None else breach.at
+        held = late
+    return RecoveryForecast(deadline, bucket, holt.samples, predicted_at, projected, held)

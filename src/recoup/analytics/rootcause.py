@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from recoup.analytics.topology import Observation, ObsKind, dependency_edges, observations, stored_events
 
 if TYPE_CHECKING:
-    from recoup.incidents.postmortem import RootCauseCandidate
     from recoup.store import Store
 
 
@@ -46,6 +45,16 @@ class IncidentLike(Protocol):
 
     @property
     def declared_at(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RootCauseCandidate:
+    """A candidate cause as the post-mortem shows it: a name, how likely (higher is likelier), and why. Lives
+    here, below incidents, so analytics never reaches up into incidents; incidents and the server import it."""
+
+    name: str
+    score: float
+    evidence: str | Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +98,7 @@ class Cause:
         return f"{self.detail} of {self.service}" if self.kind == "change" else self.service
 
     def candidate(self) -> RootCauseCandidate:
-        """The post-mortem's form (`recoup.incidents.postmortem.RootCauseCandidate`). Imported here: analytics
-        sits below incidents, and a `Cause` already fits the post-mortem's `RootCauseLike` as it is."""
-        from recoup.incidents.postmortem import RootCauseCandidate
-
+        """The post-mortem's form (a `Cause` already fits the post-mortem's `RootCauseLike` as it is)."""
         return RootCauseCandidate(name=self.name, score=self.score, evidence=self.evidence)
 
 

@@ -227,3 +227,104 @@ def report(
         regressions=regressions(store, project_id, start, end, quiet or window),
         spikes=find_spikes(counts, start, bucket, sigmas=sigmas),
     )
+
+
+# --------------------------------------------------------------------------- around an incident
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """Error events of one group (or category) before, during and after an incident."""
+
+    key: str
+    title: str
+    before: int
+    during: int
+    after: int
+
+
+@dataclass(frozen=True)
+class IncidentTrend:
+    """What the incident's services' errors did around it: the three periods (epoch seconds, ``after`` empty
+    while the incident is open), counts per group and per category, and the groups that were new or came back
+    in the run-up or during it."""
+
+    services: tuple[str, ...]
+    before: tuple[float, float]
+    during: tuple[float, float]
+    after: tuple[float, float]
+    groups: list[PeriodCounts]
+    categories: list[PeriodCounts]
+    new_groups: list[NewGroup]
+    regressions: list[Regression]
+
+
+def event_service(payload: Mapping[str, object]) -> str:
+    """The service a stored event's payload names (``service``, else ``tags.service``); "" when none."""
+    service = payload.get("service")
+    if isinstance(service, str) and service:
+        return service
+    tags = payload.get("tags")
+    if isinstance(tags, Mapping):
+        tagged = tags.get("service")
+        return tagged if isinstance(tagged, str) else ""
+    return ""
+
+
+def incident_trend(
+    store: Store, project_id: int | None, services: Sequence[str], *, declared_at: float,
+    resolved_at: float | None, now: float, span: float = 3600.0, limit: int = 10,
+) -> IncidentTrend:
+    """Error counts of the incident's ``services`` (all services when empty) per group and per category in the
+    ``span`` before the declaration, from it to the resolution (or ``now``), and the ``span`` after (up to
+    ``now``); plus the new groups and regressions among them (`new_groups`, `regressions` with ``quiet`` =
+    ``span``). The ``limit`` groups with the most events during the incident are kept."""
+    if span <= 0:
+        raise InvalidInput("span", f"must be positive seconds, got {span!r}")
+    end = resolved_at if resolved_at is not None else now
+    if end < declared_at:
+        raise InvalidInput("resolved_at", f"is before the declaration ({declared_at}), got {end}")
+    start, after_end = declared_at - span, max(end, min(end + span, now))
+    edges = (start, declared_at, end, after_end)
+    wanted = set(services)
+    query = select(EventRow.group_id, EventRow.category, EventRow.occurred_at, EventRow.payload).where(
+        EventRow.group_id.is_not(None),
+        EventRow.occurred_at >= datetime.fromtimestamp(start, UTC),
+        EventRow.occurred_at < datetime.fromtimestamp(after_end, UTC) if after_end > end
+        else EventRow.occurred_at <= datetime.fromtimestamp(end, UTC),
+    )
+    if project_id is not None:
+        query = query.where(EventRow.project_id == project_id)
+
+    def work(session: Session) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[int, str]]:
+        groups: dict[str, list[int]] = {}
+        categories: dict[str, list[int]] = {}
+        for group_id, category, occurred, payload in session.execute(query):
+            if wanted and event_service(payload if isinstance(payload, Mapping) else {}) not in wanted:
+                continue
+            t = occurred.timestamp()
+            period = 0 if t < edges[1] else (1 if t <= edges[2] else 2)
+            groups.setdefault(str(group_id), [0, 0, 0])[period] += 1
+            categories.setdefault(category or UNCATEGORISED, [0, 0, 0])[period] += 1
+        titles: dict[int, str] = {}
+        if groups:
+            rows = select(ErrorGroupRow.id, ErrorGroupRow.title).where(ErrorGroupRow.id.in_([int(g) for g in groups]))
+            titles = {gid: title for gid, title in session.execute(rows)}
+        return groups, categories, titles
+
+    groups, categories, titles = store.transaction(work, write=False)
+    top = sorted(groups.items(), key=lambda kv: (-kv[1][1], -sum(kv[1]), int(kv[0])))[:limit]
+    by_category = sorted(categories.items(), key=lambda kv: (-kv[1][1], -sum(kv[1]), kv[0]))
+    seen = {int(g) for g in groups}
+    window_start = datetime.fromtimestamp(start, UTC)
+    window_end = datetime.fromtimestamp(max(end, start + 1.0), UTC)
+    fresh = [g for g in new_groups(store, project_id, window_start, window_end) if g.group_id in seen] \
+        if project_id is not None else []
+    back = [r for r in regressions(store, project_id, window_start, window_end, timedelta(seconds=span))
+            if r.group_id in seen] if project_id is not None else []
+    return IncidentTrend(
+        services=tuple(services), before=(start, declared_at), during=(declared_at, end), after=(end, after_end),
+        groups=[PeriodCounts(g, titles.get(int(g), ""), *c) for g, c in top],
+        categories=[PeriodCounts(k, k, *c) for k, c in by_category],
+        new_groups=fresh, regressions=back,
+    )

@@ -2,23 +2,26 @@
 
 The draft states only what the record shows (alerts, services, severity changes, response times, every timeline
 entry, the recovery actions and notifications) and leaves the judgement to people: root causes come from
-analytics when supplied (any objects with ``name``, ``score`` and ``evidence``, see `RootCauseLike`), and the
-follow-ups are a checklist to fill in.
+analytics when supplied (any objects with ``name``, ``score`` and ``evidence``, see `RootCauseLike`), as do the
+Trends, Forecast and Related groups sections (`recoup.incidents.postmortem_analytics`), and the follow-ups are a
+checklist to fill in.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 
 from recoup.incidents.incidents import SYSTEM_ACTOR, Incident, TimelineEntry, TimelineKind
 from recoup.incidents.sla import incident_times
+
+if TYPE_CHECKING:
+    from recoup.incidents.postmortem_analytics import PostmortemAnalytics
 
 
 class RootCauseLike(Protocol):
@@ -32,13 +35,6 @@ class RootCauseLike(Protocol):
 
     @property
     def evidence(self) -> str | Sequence[str]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RootCauseCandidate:
-    name: str
-    score: float
-    evidence: str | Sequence[str] = ()
 
 
 #: Timeline entries listed under "Actions taken".
@@ -67,7 +63,7 @@ def format_seconds(seconds: float | None) -> str:
     return " ".join(parts)
 
 
-def _cell(text: object) -> str:
+def cell(text: object) -> str:
     """Safe inside a Markdown table cell or list item: no pipes breaking columns, no line breaks."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -82,7 +78,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["when"] = format_when
     env.filters["duration"] = format_seconds
-    env.filters["cell"] = _cell
+    env.filters["cell"] = cell
     return env
 
 
@@ -121,8 +117,11 @@ def _declared_how(incident: Incident) -> str:
 
 def postmortem_context(incident: Incident, timeline: Sequence[TimelineEntry], *,
                        root_causes: Sequence[RootCauseLike] | None = None,
-                       generated_at: float | None = None) -> dict[str, Any]:
+                       generated_at: float | None = None,
+                       analytics: PostmortemAnalytics | None = None) -> dict[str, Any]:
     """What the template sees; exposed so other renderers (HTML, exports) can reuse it."""
+    from recoup.incidents.postmortem_analytics import sections
+
     times = incident_times(incident)
     now = time.time() if generated_at is None else generated_at
     if incident.resolved_at is not None:
@@ -149,11 +148,15 @@ def postmortem_context(incident: Incident, timeline: Sequence[TimelineEntry], *,
         "root_causes": [{"name": c.name, "score": float(c.score), "evidence": _evidence(c)} for c in causes],
         "actions": [e for e in timeline if e.kind in ACTION_KINDS],
         "alertnames": sorted({a.alertname for a in incident.alerts}),
+        "analytics_sections": sections(analytics, incident),
     }
 
 
 def render_postmortem(incident: Incident, timeline: Sequence[TimelineEntry], *,
-                      root_causes: Sequence[RootCauseLike] | None = None, generated_at: float | None = None) -> str:
-    """The Markdown draft. ``timeline`` is `IncidentManager.timeline(incident.id)`."""
+                      root_causes: Sequence[RootCauseLike] | None = None, generated_at: float | None = None,
+                      analytics: PostmortemAnalytics | None = None) -> str:
+    """The Markdown draft. ``timeline`` is `IncidentManager.timeline(incident.id)`; ``analytics`` (from
+    `recoup.incidents.postmortem_analytics.gather`) fills the Trends, Forecast and Related groups sections."""
     template = _environment().from_string(_template_text())
-    return template.render(postmortem_context(incident, timeline, root_causes=root_causes, generated_at=generated_at))
+    return template.render(postmortem_context(incident, timeline, root_causes=root_causes, generated_at=generated_at,
+                                              analytics=analytics))

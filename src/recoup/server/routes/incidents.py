@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse
@@ -20,12 +20,16 @@ from recoup.incidents.engine import IncidentEngine
 from recoup.incidents.incidents import Incident, IncidentStatus, Role
 from recoup.incidents.model import Severity
 from recoup.incidents.notify.outbox import DeliveryStatus
-from recoup.incidents.postmortem import RootCauseCandidate, render_postmortem
+from recoup.incidents.postmortem import render_postmortem
 from recoup.incidents.rules import format_duration
 from recoup.incidents.silences import SilenceState
 from recoup.incidents.sla import incident_times, sla_report
 from recoup.server.auth import require_admin
 from recoup.server.state import ServerState, get_state
+
+if TYPE_CHECKING:
+    from recoup.analytics.rootcause import RootCauseCandidate  # the analytics layer is imported lazily
+    from recoup.incidents.postmortem_analytics import PostmortemAnalytics
 
 StateDep = Annotated[ServerState, Depends(get_state)]
 router = APIRouter(prefix="/api/v1", tags=["incidents"], dependencies=[Depends(require_admin)])
@@ -291,14 +295,25 @@ async def related_to(incident_id: IncidentId, state: StateDep) -> dict[str, Any]
     return {"incident": incident_id, "related": plain(found)}
 
 
+def _postmortem_analytics(state: ServerState, engine: IncidentEngine, incident: Incident) -> PostmortemAnalytics:
+    """Trends, forecasts and related series for the draft, read as the analytics API reads them."""
+    from recoup.incidents.postmortem_analytics import gather
+
+    forecast_rules = [rule.name for rule in engine.config.rules.rules if rule.forecast is not None]
+    return gather(state.store, incident, now=engine.clock(), forecast_rules=forecast_rules,
+                  live_forecasts=engine.evaluator.forecasts())
+
+
 @router.get("/incidents/{incident_id}/postmortem", response_class=PlainTextResponse)
 async def postmortem(incident_id: IncidentId, state: StateDep) -> PlainTextResponse:
-    """A Markdown post-mortem draft from the incident's timeline."""
+    """A Markdown post-mortem draft from the incident's timeline, with root-cause candidates, trends, forecasts
+    and related groups from the stored events."""
     engine = _engine(state)
     incident = await run_in_threadpool(engine.incidents.get, incident_id)
     timeline = await run_in_threadpool(engine.incidents.timeline, incident_id)
     causes = await run_in_threadpool(_root_causes, state, incident)
-    text = render_postmortem(incident, timeline, root_causes=causes, generated_at=engine.clock())
+    analytics = await run_in_threadpool(_postmortem_analytics, state, engine, incident)
+    text = render_postmortem(incident, timeline, root_causes=causes, generated_at=engine.clock(), analytics=analytics)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
