@@ -123,3 +123,17 @@ def test_related_reads_events_back_from_the_store(store: Store) -> None:
     assert stored_events(store, project.id, T0 + 7200, T0 + 9000) == []
     with pytest.raises(ValueError, match="end"):
         stored_events(store, project.id, T0 + 10, T0)
+
+
+def test_a_shifted_lag_must_clearly_beat_moving_together() -> None:
+    """Two bursts that rise in the same buckets: lag 1 correlates 0.841, lag 0 0.806 — within the margin, so
+    they are reported as moving together, not as one leading the other."""
+    from recoup.analytics.correlation import LAG_MARGIN, lagged_correlation
+
+    x = [0, 0, 0, 0, 7, 5, 8, 4, 0, 0, 0, 0]
+    y = [0, 0, 0, 2, 2, 7, 9, 8, 0, 0, 0, 0]
+    r, lag = lagged_correlation(x, y, 2)
+    assert lag == 0 and abs(r - 0.806) < 1e-3
+    assert LAG_MARGIN == 0.05
+    shifted = [0, 0, 0, 0, 0, 7, 5, 8, 4, 0, 0, 0]  # y really is x one bucket later: the lag wins by far
+    assert lagged_correlation(x, shifted, 2)[1] == 1

@@ -77,13 +77,20 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
     return 0.0 if sxx == 0 or syy == 0 else sxy / math.sqrt(sxx * syy)
 
 
+#: How much better a longer lag must correlate to be preferred over a shorter one.
+LAG_MARGIN = 0.05
+
+
 def lagged_correlation(x: Sequence[float], y: Sequence[float], max_lag: int) -> tuple[float, int]:
-    """Best Pearson correlation of ``x[t]`` with ``y[t + lag]`` over ``-max_lag..max_lag``; ties prefer the
-    smallest absolute lag."""
+    """Best Pearson correlation of ``x[t]`` with ``y[t + lag]`` over ``-max_lag..max_lag``.
+
+    A longer lag must beat a shorter one by `LAG_MARGIN`: two bursts that rise together also correlate a little
+    better at some shifted lag by chance (fewer overlapping buckets), and calling that "2m before" misleads."""
     best, best_lag = 0.0, 0
     for lag in sorted(range(-max_lag, max_lag + 1), key=abs):
         r = pearson(x[: len(x) - lag], y[lag:]) if lag >= 0 else pearson(x[-lag:], y[: len(y) + lag])
-        if r > best + 1e-9:
+        margin = LAG_MARGIN if abs(lag) > abs(best_lag) and best > 0.0 else 1e-9
+        if r > best + margin:
             best, best_lag = r, lag
     return best, best_lag
 
