@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from recoup.cli_analytics import register as register_analytics_commands
+from recoup.cli_chaos import register as register_chaos_commands
 from recoup.cli_export import register as register_export_commands
+from recoup.cli_load import register as register_load_commands
 from recoup.cli_server import register as register_server_commands
 
 if TYPE_CHECKING:
@@ -374,6 +376,8 @@ def version() -> None:
 register_server_commands(app)  # serve, projects, admin (recoup.cli_server)
 register_export_commands(app)  # export prometheus-rules / alertmanager / grafana-dashboard (recoup.cli_export)
 register_analytics_commands(app)  # templates (recoup.cli_analytics)
+register_chaos_commands(app)  # chaos proxy (recoup.cli_chaos)
+register_load_commands(app)  # load (recoup.cli_load)
 
 
 def main() -> None:
