@@ -2,7 +2,7 @@
 
     python benchmarks/classifier_model.py [--blind FILE.jsonl ...] [--skip-history] [--blind-only]
 
-Four evaluations, each printed as accuracy per category and a confusion matrix for rules, model and combined
+Five evaluations, each printed as accuracy per category and a confusion matrix for rules, model and combined
 (rules win when confident, `recoup.analytics.combined`):
 
 1. history: the honest one. The rules as they were at commit e2be870 (before blind batches 6-13 existed) and
@@ -13,7 +13,9 @@ Four evaluations, each printed as accuracy per category and a confusion matrix f
    git label to learn). The current rules were tuned on most of these texts, so their column (and the combined
    one) is optimistic here.
 3. heldout: model trained on dev.jsonl only, scored on heldout.jsonl (rules never tuned on batches 5 and 13).
-4. blind: the shipped model on fresh batches written after it was trained (`--blind`), scored before reading.
+4. unseen: corpus files the shipped model was not trained on (its metadata lists the files it was), e.g. the
+   last blind batch, scored after the last change and kept out of training.
+5. blind: the shipped model on fresh batches written after it was trained (`--blind`), scored before reading.
 
 Then µs per call for rules, model and combined over the corpus texts.
 """
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from recoup.analytics.classifier_model import Model, Prediction, load_model, out_of_fold, train
@@ -47,7 +49,7 @@ def load(path: Path) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def report(title: str, labels: Sequence[str], answers: dict[str, Sequence[str]]) -> None:
+def report(title: str, labels: Sequence[str], answers: Mapping[str, Sequence[str]]) -> None:
     """Accuracy per category side by side, then one confusion matrix per classifier."""
     n = len(labels)
     print(f"\n== {title}: {n} records")
@@ -136,11 +138,11 @@ def heldout(dev: list[dict[str, str]], held: list[dict[str, str]]) -> None:
            three_way(held, rules, preds))
 
 
-def blind(path: Path, model: Model) -> None:
+def blind(path: Path, model: Model, title: str = "blind: shipped model on") -> None:
     records = load(path)
     preds = [model.predict(r["text"]) for r in records]
     rules = [classify(r["text"]) for r in records]
-    report(f"blind: shipped model on {path.name}", [r["category"] for r in records], three_way(records, rules, preds))
+    report(f"{title} {path.name}", [r["category"] for r in records], three_way(records, rules, preds))
 
 
 def speed(texts: Sequence[str]) -> None:
@@ -176,6 +178,11 @@ def main() -> int:
         history(records)
     grouped(records)
     heldout(dev, held)
+    trained = set(load_model().trained_on.get("files", []))
+    print(f"\nshipped model trained on: {', '.join(sorted(trained)) or 'unknown (no metadata)'}")
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        if trained and path.name not in trained:
+            blind(path, load_model(), "unseen: shipped model (never trained on it) on")
     for path in args.blind:
         blind(path, load_model())
     speed([r["text"] for r in records])

@@ -6,7 +6,8 @@
 Reads every `*.jsonl` in the corpus directory (real error outputs with provoked labels, see
 tests/corpus/README.md), fits the softmax temperature on out-of-fold logits of a split grouped by
 `source` (so calibration reflects sources the model had not seen), trains on everything and writes the model as
-a compressed npz of plain arrays. Deterministic: the same corpus gives the same model.
+a compressed npz of plain arrays, with the corpus files and sources it was trained on (so an evaluation can
+pick records the model never saw). Deterministic: the same corpus gives the same model.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_corpus(directory: Path, exclude: set[str]) -> list[dict[str, str]]:
+    """Every record of every `*.jsonl` in `directory` except the excluded files; each gets a `file` field."""
     records: list[dict[str, str]] = []
     for path in sorted(directory.glob("*.jsonl")):
         if path.name in exclude:
@@ -35,6 +37,7 @@ def load_corpus(directory: Path, exclude: set[str]) -> list[dict[str, str]]:
                 for field in ("text", "category", "source"):
                     if not isinstance(rec.get(field), str):
                         raise SystemExit(f"{path}:{number}: field {field!r} missing or not a string")
+                rec["file"] = path.name
                 records.append(rec)
     return records
 
@@ -55,6 +58,8 @@ def main() -> int:
     right = sum(classes[max(range(len(z)), key=z.__getitem__)] == y for z, y in zip(logits, labels, strict=True))
     temperature = fit_temperature(logits, [classes.index(y) for y in labels])
     model = train(texts, labels, c=args.c, temperature=temperature)
+    # provenance in the model file: an evaluation set must hold only records of other sources and files
+    model.trained_on = {"files": sorted({r["file"] for r in records}), "sources": sorted(set(groups))}
     model.save(args.out)
     print(f"{len(records)} records, {len(set(groups))} sources; out-of-fold (grouped by source) accuracy "
           f"{right}/{len(records)} = {right / len(records):.1%}; temperature {temperature:.3f}; "

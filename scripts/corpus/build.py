@@ -6,7 +6,7 @@ shared/TAXONOMY.md. Needs the local services (PostgreSQL, Redis, MariaDB on 127.
 java/javac and go; provokers whose tool is missing are skipped and reported.
 
 The corpus is split by SOURCE: records of HELDOUT_SOURCES go to heldout.jsonl, which rule authors do not
-read; batches 14-17 (scored blind against the learned classifier) to blind14.jsonl ... blind17.jsonl;
+read; batches 14-26 (scored blind against the learned classifier) to blind14.jsonl ... blind26.jsonl;
 everything else goes to dev.jsonl. This script prints counts only, never the held-out texts.
 Regenerating changes ports, paths and timestamps inside texts but not the labels.
 """
@@ -39,6 +39,15 @@ from blind14_provokers import BLIND14_SOURCES, blind14_records
 from blind15_provokers import BLIND15_SOURCES, blind15_records
 from blind16_provokers import BLIND16_SOURCES, blind16_records
 from blind17_provokers import BLIND17_SOURCES, blind17_records
+from blind18_provokers import BLIND18_SOURCES, blind18_records
+from blind19_provokers import BLIND19_SOURCES, blind19_records
+from blind20_provokers import BLIND20_SOURCES, blind20_records
+from blind21_provokers import BLIND21_SOURCES, blind21_records
+from blind22_provokers import BLIND22_SOURCES, blind22_records
+from blind23_provokers import BLIND23_SOURCES, blind23_records
+from blind24_provokers import BLIND24_SOURCES, blind24_records
+from blind25_provokers import BLIND25_SOURCES, blind25_records
+from blind26_provokers import BLIND26_SOURCES, blind26_records
 from blind_provokers import blind_records
 from common import Env, Record, exception_records, local_env, record
 from py_provokers import PROVOKERS, provoke
@@ -106,7 +115,10 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
                                                       blind7_records, blind8_records,
                                                       blind9_records, blind10_records, blind11_records,
                                                       blind12_records, blind13_records, blind14_records,
-                                                      blind15_records, blind16_records, blind17_records]
+                                                      blind15_records, blind16_records, blind17_records,
+                                                      blind18_records, blind19_records, blind20_records,
+                                                      blind21_records, blind22_records, blind23_records,
+                                                      blind24_records, blind25_records, blind26_records]
         for fn in extra:
             if only and only not in fn.__name__:
                 continue
@@ -117,20 +129,21 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
     return records, problems
 
 
+#: batches scored blind against the learned classifier, each kept in its own file
+_BLIND_SPLITS: dict[str, frozenset[str]] = {
+    "blind14": BLIND14_SOURCES, "blind15": BLIND15_SOURCES, "blind16": BLIND16_SOURCES, "blind17": BLIND17_SOURCES,
+    "blind18": BLIND18_SOURCES, "blind19": BLIND19_SOURCES, "blind20": BLIND20_SOURCES, "blind21": BLIND21_SOURCES,
+    "blind22": BLIND22_SOURCES, "blind23": BLIND23_SOURCES, "blind24": BLIND24_SOURCES,
+    "blind25": BLIND25_SOURCES, "blind26": BLIND26_SOURCES,
+}
+
+
 def _split_of(source: str) -> str:
-    """heldout.jsonl for held-out sources; blind14-17.jsonl for the batches scored blind against the learned
-    classifier (kept apart so the rule floors over dev and heldout stay as measured); dev.jsonl otherwise."""
+    """heldout.jsonl for held-out sources; blindN.jsonl for the batches scored blind against the learned
+    classifier (kept apart so the rule accuracy floors over dev and heldout stay as measured); dev.jsonl otherwise."""
     if source in HELDOUT_SOURCES:
         return "heldout"
-    if source in BLIND14_SOURCES:
-        return "blind14"
-    if source in BLIND15_SOURCES:
-        return "blind15"
-    if source in BLIND16_SOURCES:
-        return "blind16"
-    if source in BLIND17_SOURCES:
-        return "blind17"
-    return "dev"
+    return next((name for name, sources in _BLIND_SPLITS.items() if source in sources), "dev")
 
 
 def main() -> int:
@@ -149,8 +162,7 @@ def main() -> int:
                 print(json.dumps(rec))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    split: dict[str, list[Record]] = {"dev": [], "heldout": [], "blind14": [], "blind15": [], "blind16": [],
-                                    "blind17": []}
+    split: dict[str, list[Record]] = {"dev": [], "heldout": [], **{name: [] for name in _BLIND_SPLITS}}
     for rec in records:
         split[_split_of(rec["source"])].append(rec)
     for name, recs in split.items():

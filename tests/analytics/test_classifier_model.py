@@ -131,6 +131,20 @@ def test_save_load_round_trip_predicts_the_same(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp*"))
 
 
+def test_provenance_survives_save_and_load(tmp_path: Path) -> None:
+    model = _tiny_model()
+    model.trained_on = {"files": ["dev.jsonl", "blind18.jsonl"], "sources": ["pg8000", "curl"]}
+    model.save(tmp_path / "m.npz")
+    assert cm.Model.load(tmp_path / "m.npz").trained_on == {"files": ["blind18.jsonl", "dev.jsonl"],
+                                                            "sources": ["curl", "pg8000"]}
+
+
+def test_shipped_model_names_the_corpus_files_and_sources_it_was_trained_on() -> None:
+    trained_on = cm.Model.load(cm.MODEL_PATH).trained_on
+    assert {"dev.jsonl", "heldout.jsonl", "blind18.jsonl"} <= set(trained_on["files"])
+    assert {"curl", "pg8000", "mysql-connector"} <= set(trained_on["sources"])
+
+
 def test_model_file_lacking_arrays_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "broken.npz"
     np.savez(path, vocab=np.asarray(["w:a"]), idf=np.ones(1, dtype=np.float32))
@@ -187,7 +201,7 @@ def test_confident_rules_win_over_a_confident_model() -> None:
 def test_unsure_rules_yield_to_a_confident_model_keeping_the_fingerprint() -> None:
     got = combine(_rules(Category.VALIDATION, RULES_CONFIDENT - 0.01), _model(Category.NETWORK, MODEL_CONFIDENT))
     assert got.category is Category.NETWORK and got.transient
-    assert got.fingerprint == "fp123" and got.reason.startswith("model p=0.50; rules said validation")
+    assert got.fingerprint == "fp123" and got.reason.startswith(f"model p={MODEL_CONFIDENT:.2f}; rules said validation")
 
 
 def test_unsure_rules_stay_when_the_model_is_unsure_too() -> None:

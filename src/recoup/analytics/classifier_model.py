@@ -120,7 +120,8 @@ class Model:
     """A trained model as plain arrays: `vocab[i]` is `block:term`, with `idf[i]` and row `coef[i]`."""
 
     def __init__(self, vocab: Sequence[str], idf: npt.NDArray[np.float32], coef: npt.NDArray[np.float32],
-                 intercept: npt.NDArray[np.float32], classes: Sequence[str], temperature: float) -> None:
+                 intercept: npt.NDArray[np.float32], classes: Sequence[str], temperature: float,
+                 trained_on: dict[str, Sequence[str]] | None = None) -> None:
         if len(vocab) != len(idf) or coef.shape != (len(vocab), len(classes)) or len(intercept) != len(classes):
             raise ValueError(f"model arrays disagree: vocab {len(vocab)}, idf {len(idf)}, coef {coef.shape}, "
                              f"intercept {len(intercept)}, classes {len(classes)}")
@@ -133,6 +134,8 @@ class Model:
         self.intercept = intercept
         self.classes = [Category(c) for c in classes]
         self.temperature = temperature
+        #: provenance, e.g. {"files": [...], "sources": [...]}: lets an evaluation pick records the model never saw
+        self.trained_on = {key: list(values) for key, values in (trained_on or {}).items()}
 
     def vector(self, text: str) -> tuple[list[int], list[float]]:
         """Sparse TF-IDF vector: sublinear tf, l2-normalised per block, blocks weighted."""
@@ -176,10 +179,14 @@ class Model:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, vocab=np.asarray(self.vocab, dtype=str), idf=self.idf.astype(np.float32),
-                            coef=self.coef.astype(np.float16), intercept=self.intercept.astype(np.float32),
-                            classes=np.asarray([c.value for c in self.classes], dtype=str),
-                            temperature=np.asarray([self.temperature], dtype=np.float64))
+        arrays: dict[str, Any] = {
+            "vocab": np.asarray(self.vocab, dtype=str), "idf": self.idf.astype(np.float32),
+            "coef": self.coef.astype(np.float16), "intercept": self.intercept.astype(np.float32),
+            "classes": np.asarray([c.value for c in self.classes], dtype=str),
+            "temperature": np.asarray([self.temperature], dtype=np.float64)}
+        arrays.update({f"trained_on_{key}": np.asarray(sorted(values), dtype=str)
+                       for key, values in self.trained_on.items()})
+        np.savez_compressed(tmp, **arrays)
         tmp.replace(path)
 
     @classmethod
@@ -190,9 +197,12 @@ class Model:
             missing = {"vocab", "idf", "coef", "intercept", "classes", "temperature"} - set(data.files)
             if missing:
                 raise ValueError(f"model file {path} lacks arrays: {sorted(missing)}")
+            trained_on: dict[str, Sequence[str]] = {
+                str(name).removeprefix("trained_on_"): [str(v) for v in data[name]]
+                for name in data.files if str(name).startswith("trained_on_")}
             return cls([str(v) for v in data["vocab"]], data["idf"].astype(np.float32),
                        data["coef"].astype(np.float32), data["intercept"].astype(np.float32),
-                       [str(c) for c in data["classes"]], float(data["temperature"][0]))
+                       [str(c) for c in data["classes"]], float(data["temperature"][0]), trained_on)
 
 
 _LOCK = threading.Lock()

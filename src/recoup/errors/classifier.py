@@ -101,9 +101,10 @@ def _evidence_from_parsed(messages: list[str], types: list[str], weight: float) 
             cat, name = ERRNO[number]
             out.append(Evidence(cat, 4.0 * weight, f"errno {name}"))
     for m in rules.sqlstate.finditer(body):
-        cat = sqlstate_category(m.group(1))
+        state = next(g for g in m.groups() if g)
+        cat = sqlstate_category(state)
         if cat is not None:
-            out.append(Evidence(cat, 4.0 * weight, f"SQLSTATE {m.group(1)}"))
+            out.append(Evidence(cat, 4.0 * weight, f"SQLSTATE {state}"))
     for m in rules.mysql_code.finditer(body):
         code = int(next(g for g in m.groups() if g))
         cat = MYSQL_CODES.get(code)

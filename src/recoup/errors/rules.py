@@ -41,9 +41,10 @@ class Evidence(NamedTuple):
 _ERRNO_NAMES: dict[Category, tuple[str, ...]] = {
     NET: ("ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN",
           "ETIMEDOUT", "EPIPE", "ENOTCONN", "ESHUTDOWN", "EPROTO", "ENETRESET", "EADDRNOTAVAIL"),
-    RES: ("ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EDQUOT", "ENOBUFS", "EDEADLK", "EUSERS"),
+    # EFBIG: a file-size limit (RLIMIT_FSIZE, the file system's maximum) was reached: capacity, not a bad path
+    RES: ("ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EDQUOT", "ENOBUFS", "EDEADLK", "EUSERS", "EFBIG"),
     FS: ("ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "EROFS", "ENOTEMPTY", "ENAMETOOLONG", "EXDEV",
-         "ELOOP", "ETXTBSY", "EFBIG", "EIO", "ESTALE"),
+         "ELOOP", "ETXTBSY", "EIO", "ESTALE"),
 }
 
 #: errno number -> (category, errno name), for the running platform.
@@ -59,13 +60,13 @@ def status_category(status: int) -> Category | None:
     """The category an HTTP error status points to (None for statuses that say nothing about the cause)."""
     if status in (401, 403, 407, 511):
         return AUTH
-    if status == 429:
+    if status in (429, 507):  # too many requests; insufficient storage on the server
         return RES
     if status in (400, 413, 414, 415, 422, 431):
         return VAL
     if status == 408:
         return NET
-    if 500 <= status <= 599:
+    if 500 <= status <= 511:
         return SVC
     return None
 
@@ -185,12 +186,13 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"ConnectTimeout|ReadTimeout|WriteTimeout|Socket|NetworkError|DNS|NameResolution|"
      r"UnknownHost|Unreachable|SSL|TLS|Certificate|ProxyError|ServerDisconnected|PayloadError|EOFError|"
      r"NoBrokersAvailable|NoNodeAvailable|BrokerNotAvailable|NodeNotReady|EndpointConnection", NET, 3.0),
-    (r"Time(d)?[Oo]ut|Deadline", NET, 2.5),
+    # a pool's or lock's timeout is a capacity wait that ran out, not a slow peer
+    (r"(?<!Pool)(?<!Lock)Time(d)?[Oo]ut|Deadline", NET, 2.5),
     (r"ServerError|ServiceUnavailable|InternalServerError|BadGateway|GatewayTimeout|Unavailable|ShuttingDown|"
      r"BusyLoading|CircuitOpen|CircuitBreaker", SVC, 3.5),
     (r"RateLimit|Throttl|TooManyRequests|Quota|OutOfMemory|ResourceExhausted|Deadlock|LockTimeout|LockError|"
-     r"PoolTimeout|PoolExhausted|PoolFull|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
-     r"ThroughputExceeded|QuotaExceeded", RES, 3.5),
+     r"PoolTimeout|PoolExhausted|PoolFull|EmptyPool|PoolEmpty|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
+     r"ThroughputExceeded|QuotaExceeded|RejectedExecution", RES, 3.5),
     (r"FileNotFound|NoSuchFile|IsADirectory|NotADirectory|FileExists|AlreadyExists|DirectoryNotEmpty|"
      r"ReadOnlyFileSystem|FileSystem", FS, 3.0),
     (r"Auth|Unauthori[sz]ed|Forbidden|PermissionDenied|AccessDenied|NoPermission|Credential|InvalidToken|"
@@ -220,9 +222,10 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      VAL, 2.5),
     (r"Parse(r|Error|Exception)|Parsing(Error|Exception)|Unparseable|Expat|Decod", VAL, 3.0),
     (r"QueueFull|(Queue|Buffer|Pool|Channel)Full|^Full$", RES, 3.5),
-    (r"Signature", AUTH, 3.5),
+    (r"Signature|Claim|Issuer|Audience", AUTH, 3.5),
     (r"NoSuchAlgorithm|NoSuchProvider|NoSuchPadding|NoSuchMethod|NoSuchField|NoSuchAttribute", PROG, 3.0),
-    (r"Undefined|DataClone|NotSerializable|IllegalFormat|FormatConversion|Template\w*Error|Unbound", PROG, 3.5),
+    (r"Undefined|DataClone|NotSerializable|IllegalFormat|FormatConversion|Template\w*Error|Unbound|"
+     r"FrozenInstance|ReadOnlyAttribute", PROG, 3.5),
 )
 
 
@@ -257,7 +260,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bE(HOST|NET)UNREACH\b|no route to host|(host|network) is unreachable|\bENETDOWN\b|network is down",
              NET, 4.0, "host unreachable"),
     TextRule(r"\bENOTFOUND\b|\bEAI_(AGAIN|NONAME|NODATA|FAIL)\b|getaddrinfo|name or service not known|"
-             r"nodename nor servname|failure in name resolution|could not resolve|couldn't resolve|"
+             r"nodename nor servname|failure in name resolution|"
+             r"(could not|couldn't|cannot|can't|unable to) resolve (the )?(host|hostname|proxy|address|server|name)|"
              r"no such host|UnknownHost|name ?resolution|failed to resolve|resolve host|dns (lookup|resolution)|"
              r"unknown (mysql |mariadb )?server host|host not found|lookup [\w.-]+ on",
              NET, 4.5, "DNS resolution failed"),
@@ -299,6 +303,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"MASTERDOWN|TRYAGAIN|CLUSTERDOWN|not accepting connections|in recovery mode|"
              r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
+    TextRule(r"\bis busy (running|processing|loading|executing)|script kill", SVC, 5.0, "server busy with other work"),
     # resource
     TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
              r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
@@ -313,7 +318,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"connection limit|remaining connection slots|exceeded the '?\w+'? resource", RES, 5.0,
              "connection limit reached"),
     TextRule(r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
-             r"no (free|available) connection|limit of size \d+ overflow", RES, 6.5, "connection pool exhausted"),
+             r"no (free|available) connection|no connections? (is |are )?(available|left|free)|pool is (empty|full)|"
+             r"(couldn't|could not|unable to|failed to) (get|acquire|obtain|check ?out) a connection (from|after|in)|"
+             r"limit of size \d+ overflow", RES, 6.5, "connection pool exhausted"),
+    TextRule(r"rejected from [\w.$]*(executor|pool)|"
+             r"\bexceed(s|ed)?\b[^\n]{0,40}\blimit\b|file too large|file size limit|\bnack(ed)?\b|"
+             r"(message|file|request|payload|upload) size exceeds|exceeds [\w ]{0,20}maximum [\w ]{0,10}size|"
+             r"\blimit\b[^\n]{0,40}\(\d+\) (is |was |has been )?reached|"
+             r"message(s)? (was |were )?rejected by (the )?broker", RES, 3.5, "a size or broker limit refused it"),
     TextRule(r"rate.?limit|throttl|too many requests|quota|slow ?down|limit exceeded|request limit", RES, 3.5,
              "rate limited"),
     TextRule(r"database is locked|table is locked|\bSQLITE_BUSY\b|lock wait timeout|lock timeout|"
@@ -388,8 +400,22 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
              r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
-             r"signature age",
+             r"signature age|login incorrect|access[_ ]refused|"
+             r"access to (queue|exchange|vhost|topic|resource) [^\n]{0,80}refused|"
+             r"(not enough|insufficient) privileges?|"
+             r"account is locked|account (has been )?(locked|disabled)|password has expired|must (set|change) "
+             r"(your )?password",
              AUTH, 5.0, "authentication or authorization refused"),
+    # the peer refused for lack of credentials: outweighs the TLS or connect words around it
+    TextRule(r"alert[ _](certificate[ _]required|unknown[ _]ca|bad[ _]certificate|certificate[ _]unknown|"
+             r"certificate[ _]revoked|certificate[ _]expired|access[ _]denied)|certificate_required|"
+             r"peer did not return a certificate|pg_hba\.conf rejects|"
+             r"refused[:,]? (not authori[sz]ed|bad user ?name or password|identifier rejected)", AUTH, 12.0,
+             "the peer demanded credentials"),
+    # a token's claims were refused: issuer, audience, not-before (a JWT that is merely unparseable stays validation)
+    TextRule(r"invalid_claim|invalid claim|(token|jwt|signature) is not yet valid|immature signature|"
+             r"invalid (issuer|audience)|audience doesn't match|missing required claim", AUTH, 9.0,
+             "token claims refused"),
     TextRule(r"(?m)^panic: ", PROG, 2.5, "panic"),
     TextRule(r"\brole \"[^\"\n]{1,100}\" does not exist|\buser \"[^\"\n]{1,100}\" does not exist", AUTH, 5.0,
              "unknown role"),
@@ -469,6 +495,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "unknown database"),
     # programming
     TextRule(r"division by (zero|0)|divide by zero|/ by zero|maximum recursion depth|maximum call stack|"
+             r"stack depth limit|cannot assign to field|can't set attribute|has no setter|read-only attribute|"
              r"stack ?overflow|nil pointer|null pointer|invalid memory address|segmentation fault|nil map|"
              r"index out of range|out of bounds|slice bounds|cannot read propert(y|ies) of|is not a function|"
              r"is not defined|is not iterable|not callable|not subscriptable|unhashable type|has no attribute|"
@@ -498,6 +525,12 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "wrong call of a library function"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
+)
+
+
+_TEXT_RULES += tuple(
+    TextRule(r"\b(" + "|".join(names) + r")\b", cat, 3.5, "errno name")
+    for cat, names in _ERRNO_NAMES.items()
 )
 
 
@@ -553,7 +586,8 @@ def compiled() -> Compiled:
     )
     errno_in_text = re.compile(r"\[Errno (-?\d+)\]|\berrno[:= ]+(-?\d+)|Error (-?\d+) connecting")
     status_words = re.compile("|".join(re.escape(w) for w in _STATUS_WORDS), flags)
-    sqlstate = re.compile(r"\bSQLSTATE[\[ =:]+([0-9A-Z]{5})\b")
+    # "SQLSTATE 53400", or the error-fields dict some drivers print ({'C': '53400', ...}, pg8000)
+    sqlstate = re.compile(r"\bSQLSTATE[\[ =:]+([0-9A-Z]{5})\b|'C': '([0-9A-Z]{5})'")
     # "ERROR 1045 (28000): ..." (mysql client), "(1045, 'Access denied ...')" (Python drivers), "[2002]" (PDO)
     mysql_code = re.compile(r"\bERROR ([12]\d{3}) \(\w{5}\)|^\w[\w.]*: \(([12]\d{3}), ['\"]|\] \[([12]\d{3})\] ",
                             re.MULTILINE)

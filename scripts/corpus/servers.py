@@ -1,0 +1,193 @@
+"""Private servers the later batches fail against, each started on a free 127.0.0.1 port and stopped with the
+batch: a PostgreSQL cluster we can fill, shut down and password-protect (the shared one is not ours to break),
+a password-only MQTT broker, a TLS server that demands a client certificate, and a Redis whose scripts can
+block it. Each returns what a client needs and registers its own cleanup on the `Env`."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import Env, free_port, run
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/usr/lib/postgresql/bin"))
+
+
+@dataclass
+class PrivatePostgres:
+    """A throwaway cluster: `app` logs in with a password (scram), `postgres` is trusted; few connection slots."""
+
+    port: int
+    datadir: Path
+
+    def pg_ctl(self, *args: str, wait: bool = True) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(self.datadir),
+                                 *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        if wait:
+            proc.wait(timeout=60)
+        return proc
+
+
+def private_postgres(env: Env, max_connections: int = 4, reserved: int = 1, *, standby: bool = False,
+                     extra_hba: str = "", settings: str = "") -> PrivatePostgres:
+    """initdb + start a cluster owned by the `postgres` user in a temporary directory. `standby` starts it as a
+    standby with hot standby off (it refuses every connection); `extra_hba` lines go first in pg_hba.conf;
+    `settings` are more `-c name=value` options."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-pg-"))
+    shutil.chown(root, "postgres", "postgres")
+    datadir = root / "data"
+    port = free_port()
+    subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D", str(datadir), "-A", "trust",
+                    "-U", "postgres", "--no-sync"], check=True, capture_output=True)
+    (datadir / "pg_hba.conf").write_text(f"local all all trust\n{extra_hba}host all app 127.0.0.1/32 scram-sha-256\n"
+                                         "host all all 127.0.0.1/32 trust\n")
+    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections={max_connections} "
+               f"-c superuser_reserved_connections={reserved} -c fsync=off {settings}")
+    if standby:
+        (datadir / "standby.signal").touch()
+        shutil.chown(datadir / "standby.signal", "postgres", "postgres")
+        options += " -c hot_standby=off"
+    pg = PrivatePostgres(port, datadir)
+    subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-o", options,
+                    "-l", str(root / "log"), "-W" if standby else "-w", "start"], check=True, capture_output=True)
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    env._closers.append(lambda: pg.pg_ctl("-m", "immediate", "stop"))
+    if standby:
+        _wait_port(port)
+        return pg
+    proc = run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                "-c", "CREATE ROLE app LOGIN PASSWORD 'right-password'"])
+    if proc.returncode:
+        raise RuntimeError(f"private postgres setup failed: {proc.stderr.strip()}")
+    return pg
+
+
+def private_mosquitto(env: Env, acl: str = "") -> int:
+    """A mosquitto broker that admits only user `app` with password `right-password` (and, with `acl`, lets it
+    use only the topics that ACL file text grants)."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-mqtt-"))
+    shutil.chown(root, "mosquitto", "mosquitto")
+    port = free_port()
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(root / "passwd"), "app", "right-password"], check=True,
+                   capture_output=True)
+    shutil.chown(root / "passwd", "mosquitto", "mosquitto")
+    conf = f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {root / 'passwd'}\npersistence false\n"
+    if acl:
+        (root / "acl").write_text(acl)
+        shutil.chown(root / "acl", "mosquitto", "mosquitto")
+        conf += f"acl_file {root / 'acl'}\n"
+    (root / "mosquitto.conf").write_text(conf)
+    proc = subprocess.Popen(["mosquitto", "-c", str(root / "mosquitto.conf")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    env._closers.append(proc.wait)
+    env._closers.append(proc.terminate)
+    _wait_port(port)
+    return port
+
+
+@dataclass
+class ClientCertServer:
+    """A TLS server that requires a client certificate signed by its own CA; `cafile` lets clients trust it."""
+
+    port: int
+    cafile: Path
+
+
+def client_cert_server(env: Env) -> ClientCertServer:
+    """Serve TLS on a free port and refuse every client that presents no certificate."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
+    cert, key = root / "server.pem", root / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cert)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1024)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    env._closers.append(sock.close)
+    env._closers.append(stop.set)
+    return ClientCertServer(sock.getsockname()[1], cert)
+
+
+def private_redis(env: Env, *args: str) -> int:
+    """A redis-server on a free port with extra config `args` (`--name value` pairs)."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                             "no", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env._closers.append(proc.wait)
+    env._closers.append(proc.terminate)
+    _wait_port(port)  # a replica that may not serve (MASTERDOWN) still listens
+    return port
+
+
+def _wait_port(port: int) -> None:
+    for _ in range(100):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def mount_tmpfs(env: Env, name: str, options: str) -> Path:
+    """A tiny tmpfs (e.g. `size=64k` or `nr_inodes=8`) mounted under the batch directory, unmounted at the end."""
+    target = env.tmp / name
+    target.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], check=True, capture_output=True)
+    env._closers.append(lambda: subprocess.run(["umount", "-l", str(target)], check=False, capture_output=True))
+    return target
+
+
+
+
+def private_mariadb(env: Env, max_connections: int = 3) -> tuple[int, subprocess.Popen[bytes]]:
+    """A throwaway MariaDB server (root without password over TCP, few connection slots); returns its port and
+    process so a batch can shut it down while clients use it."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-mariadb-"))
+    shutil.chown(root, "mysql", "mysql")
+    datadir = root / "data"
+    port = free_port()
+    subprocess.run(["mariadb-install-db", f"--datadir={datadir}", "--user=mysql", "--skip-test-db",
+                    "--auth-root-authentication-method=normal"], check=True, capture_output=True)
+    proc = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--port={port}",
+                             "--bind-address=127.0.0.1", f"--socket={root / 'sock'}", "--user=mysql",
+                             f"--max-connections={max_connections}", "--skip-log-bin", "--innodb-buffer-pool-size=8M"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    env._closers.append(lambda: proc.wait(timeout=30))
+    env._closers.append(proc.terminate)
+    for _ in range(200):
+        if run(["mariadb", "-h", "127.0.0.1", "-P", str(port), "-u", "root", "-e", "select 1"]).returncode == 0:
+            return port, proc
+        time.sleep(0.1)
+    raise RuntimeError("private mariadb did not start")
+
+
+__all__ = ["ClientCertServer", "PrivatePostgres", "client_cert_server", "mount_tmpfs", "private_mariadb",
+           "private_mosquitto", "private_postgres", "private_redis"]
