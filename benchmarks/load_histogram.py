@@ -11,12 +11,12 @@ Usage: .venv/bin/python benchmarks/load_histogram.py [--values N] [--repeat N] [
 2. Percentile error of each on a heavy-tailed latency sample (log-normal body, Pareto tail; in ms) against
    the exact nearest-rank percentiles of the raw values: the largest relative error at p50..p99.99.
 3. The runner's max sustained constant rate against a no-op HTTP server in its own process (this file
-   with --serve), for recoup's wire client and for httpx: a rate is sustained when every due operation
+   with --serve), for the aiohttp client (the default) and httpx: a rate is sustained when every due operation
    ran (no drops), 99% completed, throughput reached 95% of it and p99 latency, counted from the intended
    start, stayed under 50 ms. Beside it, the most a bare closed loop of httpx calls achieves flat out
    (best of 1, 10 and 50 concurrent tasks: httpcore's pool rescans every connection, with a syscall each,
    for every queued request, so it slows down as connections are added), and recoup's closed loop of 50
-   users on the wire client, flat out.
+   users on the aiohttp client, flat out. benchmarks/load_clients.py compares the clients in more detail.
 The machine is shared: rates are the best of what one run saw, not a property of the code alone.
 """
 
@@ -231,7 +231,7 @@ def main() -> None:
         for col in ("client", "rate/s", "achieved/s", "p50", "p99", "max start lag", "dropped", "sustained"):
             table.add_column(col, justify="left" if col == "client" else "right")
         best: dict[str, float] = {}
-        for client in ("wire", "httpx"):
+        for client in ("aiohttp", "httpx"):
             for rate in rates:
                 row = sustained(client, url, rate, args.seconds)
                 table.add_row(client, f"{rate:g}", f"{row['throughput']:.0f}", f"{row['p50'] * 1000:.3g} ms",
@@ -249,10 +249,10 @@ def main() -> None:
         table = Table(title="max sustained constant rate (open model, p99 < 50 ms from intended start)")
         for col in ("runner", "ops/s", "vs best bare httpx loop"):
             table.add_column(col, justify="left" if col == "runner" else "right")
-        for client in ("wire", "httpx"):
+        for client in ("aiohttp", "httpx"):
             top = best.get(client, 0.0)
             table.add_row(f"recoup load, {client} client", f"{top:g}", f"{top / bare:.2f}x")
-        table.add_row("recoup load --vus 50 (wire client, closed loop, flat out)", f"{closed.throughput:.0f}",
+        table.add_row("recoup load --vus 50 (aiohttp client, closed loop, flat out)", f"{closed.throughput:.0f}",
                       f"{closed.throughput / bare:.2f}x")
         for tasks, per_second in bare_by_tasks.items():
             table.add_row(f"bare httpx closed loop, {tasks} task(s), flat out", f"{per_second:.0f}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -75,6 +76,10 @@ def assess(
     sink_flush_interval: Annotated[
         float, typer.Option(help="HttpSink flush interval in seconds for the server phase (its default: 1.0).")
     ] = 1.0,
+    no_analytics: Annotated[
+        bool, typer.Option("--no-analytics", help="Skip the analytics phase (classifier accuracy on texts the "
+                           "shipped model never saw, grouping of provoked error families).")
+    ] = False,
     no_incidents: Annotated[
         bool, typer.Option("--no-incidents", help="Skip the incident scenarios (error spike, resource, pool, "
                            "breaker cascade, RTO breach).")
@@ -89,13 +94,20 @@ def assess(
         typer.Option("--db", help="Database for the incident scenarios' embedded server and the pool-exhaustion "
                      "scenario, e.g. postgresql://user@host/db (default: a SQLite file in a temporary folder)."),
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option("--redis", help="Keep the load phase's circuit-breaker state in this Redis, e.g. "
+                     "redis://127.0.0.1:6379/0, shared as between workers (default: process memory). Keys use a "
+                     "prefix unique to the run and are deleted afterwards."),
+    ] = None,
 ) -> None:
     """Run concurrent operations through a recoup pipeline under injected faults and report what was measured.
 
     The operations' telemetry goes to a recoup server (embedded by default, or --server), which reports
     ingest rate, end-to-end event latency and lost events. Then five incident scenarios run end to end on an
     embedded server whose shipped rules run on a scaled clock (--incident-time-scale), each measured from
-    fault to detection, incident, escalation, notification and recovery."""
+    fault to detection, incident, escalation, notification and recovery. --db, --redis and --server point it at
+    real infrastructure."""
     import contextlib
     import os
 
@@ -104,7 +116,7 @@ def assess(
 
     from recoup.assess.plan import AssessConfig
     from recoup.assess.report import summarise, write_report
-    from recoup.assess.runner import OperationOutcome, run_assessment
+    from recoup.assess.runner import BreakerStoreError, OperationOutcome, run_assessment
     from recoup.assess.server_phase import ServerPhase, ServerPhaseConfig, ServerPhaseError
 
     console = Console(stderr=True)
@@ -133,6 +145,8 @@ def assess(
             url=server, ingest_key=server_key, admin_token=token, flush_interval=sink_flush_interval
         )
         server_config.validate()
+        if redis is not None and not redis.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"--redis must be a redis://, rediss:// or unix:// URL, got {redis!r}")
         if (db is not None or incident_time_scale is not None) and (no_incidents or no_server):
             raise ValueError("--db and --incident-time-scale are for the incident scenarios: they cannot be combined "
                              "with --no-incidents or --no-server")
@@ -156,11 +170,14 @@ def assess(
             progress.advance(task)
 
         server_summary = None
+        monitoring: dict[str, Any] | None = None
         phase = None
         try:
             with contextlib.ExitStack() as stack:
                 sending = None if no_server else stack.enter_context(ServerPhase(server_config))
-                result = asyncio.run(run_assessment(config, on_done, sending.record_error if sending else None))
+                result = asyncio.run(
+                    run_assessment(config, on_done, sending.record_error if sending else None, redis_url=redis)
+                )
                 if engine_count:
                     from recoup.assess.engine_phase import run_engine_phase
 
@@ -178,6 +195,10 @@ def assess(
                     from recoup.assess.phase_reports import summarise_server
 
                     server_summary = summarise_server(sending.finish())
+                    from recoup.assess.monitoring_check import check_monitoring
+
+                    # While the server still runs: its /metrics, and a real Prometheus scrape when one is on PATH.
+                    monitoring = check_monitoring(sending.url)
         except ServerPhaseError as exc:
             console.print(f"[red]recoup assess: the server phase cannot run: {exc}[/red]")
             raise typer.Exit(code=2) from exc
@@ -185,9 +206,14 @@ def assess(
             console.print(f"[red]recoup assess: the server phase needs the server extra ({exc}); "
                           "install recoup[server] or pass --no-server[/red]")
             raise typer.Exit(code=2) from exc
+        except BreakerStoreError as exc:
+            console.print(f"[red]recoup assess: {exc}[/red]")
+            raise typer.Exit(code=2) from exc
         summary = summarise(result)
         if server_summary is not None:
             summary["server"] = server_summary
+        if monitoring is not None:
+            summary["monitoring"] = monitoring
         if phase is not None:
             from recoup.assess.phase_reports import summarise_engine
 
@@ -203,15 +229,26 @@ def assess(
             summary["incidents"] = _run_incidents(incident_config, progress)
         else:
             summary["incidents"] = {"skipped": incident_skip}
+        if no_analytics:
+            summary["analytics"] = {"skipped": "skipped: --no-analytics"}
+        else:
+            from recoup.assess.analytics_phase import STEPS, run_analytics_phase
+
+            steps = progress.add_task("analytics", total=len(STEPS))
+            summary["analytics"] = run_analytics_phase(
+                quick=quick, seed=config.seed, on_step=lambda _s: progress.advance(steps)
+            )
 
     report_config = {**dataclasses.asdict(config), "engine_ops": engine_count, "workflows": workflow_count}
+    report_config["redis"] = "given" if redis else None
     report_config["server"] = (
         None if no_server else {"url": server or "embedded", "sink_flush_interval": sink_flush_interval}
     )
     report_config["incidents"] = (
         None if incident_config is None else {"time_scale": incident_config.factor, "db": "given" if db else None}
     )
-    json_path, md_path = write_report(out, report_config, summary)
+    report_config["analytics"] = None if no_analytics else {"quick": quick}
+    json_path, md_path, html_path = write_report(out, report_config, summary)
     rate = summary["recovery_success_rate"]
     console.print(
         f"recovery success {'n/a' if rate is None else f'{rate * 100:.2f}%'} of {summary['recoverable_faults']}"
@@ -237,7 +274,14 @@ def assess(
             f"incidents: {incidents['passed']} of {incidents['total']} scenarios met their expectation "
             f"(rule durations scaled by {incidents['time_scale']:.4g}), {incidents['wall_seconds']:.1f} s"
         )
-    console.print(f"wrote {json_path} and {md_path}")
+    overall = json.loads(json_path.read_text(encoding="utf-8"))["readiness"]["overall"]
+    not_measured = ", ".join(overall["not_measured"]) or "none"
+    console.print(
+        f"readiness {overall['score'] * 100:.1f}/100 (weighted mean of the measured checks; not measured: "
+        f"{not_measured})"
+    )
+    written = ", ".join(str(p) for p in (json_path, md_path, html_path) if p is not None)
+    console.print(f"wrote {written}")
 
 
 def _incident_config(

@@ -12,13 +12,17 @@ import pytest
 
 from recoup.assess.faults import (
     PERMANENT_FAULTS,
+    TIMEOUT_FAULTS,
     TRANSIENT_FAULTS,
     FaultContext,
     FaultKind,
+    StallingPeer,
     real_work,
     scratch_dir,
 )
 from recoup.assess.fixtures import LocalHTTPServer, closed_port
+from recoup.policies.errors import DeadlineExceeded
+from recoup.policies.timeout import Timeout
 
 EXPECTED: dict[str, type[BaseException]] = {
     "connection-refused": ConnectionRefusedError,
@@ -31,6 +35,7 @@ EXPECTED: dict[str, type[BaseException]] = {
     "bad-json": ValueError,
     "http-401": urllib.error.HTTPError,
     "attribute-error": AttributeError,
+    "unexplained-exit": subprocess.CalledProcessError,
 }
 
 
@@ -52,3 +57,16 @@ def test_fault_raises_real_exception(fault: FaultKind, ctx: FaultContext) -> Non
 
 def test_real_work_succeeds(ctx: FaultContext) -> None:
     asyncio.run(real_work(ctx))
+
+
+@pytest.mark.parametrize("fault", TIMEOUT_FAULTS, ids=lambda f: f.name)
+def test_hung_upstream_is_ended_by_a_timeout(fault: FaultKind, ctx: FaultContext) -> None:
+    with StallingPeer() as peer:
+        stalled = FaultContext(ctx.base_url, ctx.closed_port, ctx.scratch_dir, peer.port)
+        with pytest.raises(DeadlineExceeded):
+            asyncio.run(Timeout(0.2).wrap_async(fault.provoke)(stalled))
+
+
+def test_hang_fault_without_a_stalling_peer_says_so(ctx: FaultContext) -> None:
+    with pytest.raises(RuntimeError, match="stall_port"):
+        asyncio.run(TIMEOUT_FAULTS[0].provoke(ctx))

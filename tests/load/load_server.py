@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import urllib.request
@@ -16,14 +17,24 @@ SERVER = Path(__file__).with_name("serve_http.py")
 @dataclass
 class LocalServer:
     url: str
+    tls: ssl.SSLContext | None = None  # trusts an HTTPS server's own certificate, for the control requests
 
     def stall(self, start: float, end: float) -> None:
         """Requests arriving in [start, end) (time.monotonic) wait until ``end``."""
-        with urllib.request.urlopen(f"{self.url}/stall?start={start}&end={end}", timeout=5) as answer:
+        with urllib.request.urlopen(f"{self.url}/stall?start={start}&end={end}", timeout=5,
+                                    context=self.tls) as answer:
             answer.read()
 
     def hits(self) -> int:
-        with urllib.request.urlopen(f"{self.url}/hits", timeout=5) as answer:
+        """Requests answered (control requests aside)."""
+        return self._count("hits")
+
+    def connections(self) -> int:
+        """Connections accepted, control requests' own included."""
+        return self._count("connections")
+
+    def _count(self, name: str) -> int:
+        with urllib.request.urlopen(f"{self.url}/{name}", timeout=5, context=self.tls) as answer:
             return int(answer.read())
 
 
@@ -35,7 +46,8 @@ def running_server(tls: tuple[Path, Path] | None = None) -> Iterator[LocalServer
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())
-        yield LocalServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}")
+        trust = ssl.create_default_context(cafile=str(tls[0])) if tls else None
+        yield LocalServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}", trust)
     finally:
         process.terminate()
         process.wait(10)

@@ -72,7 +72,8 @@ def test_a_failing_threshold_exits_1(http_server: LocalServer, tmp_path: Path) -
     (["http://127.0.0.1:9/", "--header", "no colon"], "is not 'Name: value'"),
     (["http://127.0.0.1:9/", "--max-in-flight", "0"], "must be >= 1"),
     (["http://127.0.0.1:9/", "--rate", "-5"], "rate must be"),
-    (["http://127.0.0.1:9/", "--client", "curl"], "'wire' or 'httpx'"),
+    (["http://127.0.0.1:9/", "--client", "wire"], "'wire' is not one of 'aiohttp', 'httpx'"),
+    (["h4_no_module:op", "--client", "httpx"], "only apply to an http(s):// URL target"),
     (["h4_no_module:op", "--method", "POST"], "only apply to an http(s):// URL target"),
     (["h4_no_module:op", "--insecure"], "only apply to an http(s):// URL target"),
     (["https://127.0.0.1:9/", "--insecure", "--ca-file", __file__], "contradict each other"),
@@ -82,6 +83,13 @@ def test_bad_usage_exits_2_with_the_reason(args: list[str], message: str) -> Non
     code, output = _run(*args, "--no-live")
     assert code == 2, output
     assert message in " ".join(output.split()), output
+
+
+def test_the_client_choices_are_the_targets_clients() -> None:
+    from recoup.cli_load import Client
+    from recoup.load.http import CLIENTS
+
+    assert tuple(choice.value for choice in Client) == CLIENTS
 
 
 def test_an_async_function_target_and_a_ramp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,3 +113,28 @@ def test_default_backoff_is_exponential_full_jitter_capped() -> None:
     assert (b.kind, b.jitter, b.cap) == ("exponential", "full", 5.0)
     assert all(0 <= b.delay(n) <= 5.0 for n in range(1, 20))
     assert "exponential" in repr(b)
+
+
+def test_exact_retry_after_replaces_the_schedule_even_when_shorter() -> None:
+    b = Backoff.exponential(0.5, jitter="none", retry_after_exact=True)
+    assert b.delay(4, None, Throttled(0.0)) == 0.0  # "Retry-After: 0" means now, not after our 4 s guess
+    assert b.delay(1, None, Throttled(2.0)) == 2.0
+    assert b.delay(4) == 4.0  # no hint: the schedule as usual
+    default = Backoff.exponential(0.5, jitter="none")
+    assert default.delay(4, None, Throttled(0.0)) == 4.0  # the default only lets a hint lengthen the wait
+
+
+def test_exact_retry_after_spreads_callers_by_the_first_step() -> None:
+    b = Backoff.exponential(0.01, jitter="full", retry_after_exact=True, seed=5)
+    waits = [b.delay(3, None, Throttled(0.5)) for _ in range(50)]
+    assert all(0.5 <= w <= 0.51 for w in waits) and len(set(waits)) > 40
+    capped = Backoff.exponential(0.01, jitter="none", retry_after_exact=True, max_retry_after=1.0)
+    assert capped.delay(1, None, Throttled(90.0)) == 1.0
+
+
+def test_admission_wait_is_the_hint_plus_jitter_and_never_zero() -> None:
+    b = Backoff.exponential(0.02, jitter="equal", seed=1)
+    waits = [b.admission_wait(0.3) for _ in range(50)]
+    assert all(0.3 <= w <= 0.32 for w in waits)
+    assert Backoff.constant(0.0).admission_wait(0.0) == 0.001  # a zero hint cannot become a busy loop
+    assert Backoff.constant(0.5).admission_wait(0.25) == 0.25  # jitter "none": exactly the hint

@@ -479,3 +479,44 @@ def test_rejection_while_probes_are_in_flight_hints_a_wait() -> None:
     assert explicit.name == "probe-wait-2"
     with pytest.raises(ValueError, match="probe_wait"):
         CircuitBreaker("bad", probe_wait=-1)
+
+
+def test_half_open_timeout_reopens_when_probes_never_report(events: list[PolicyEvent]) -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(
+        "api", trip=ConsecutiveFailures(1), reset_timeout=5.0, half_open_probes=2, half_open_timeout=3.0, clock=clock
+    )
+    fail_n(breaker, 1)
+    clock.advance(5.0)
+    # two probes take the slots and never report (their outcome was lost): ticketed, never exited
+    breaker._enter()
+    breaker._enter()
+    clock.advance(2.9)
+    with pytest.raises(CircuitOpenError) as info:
+        breaker.call(ok)
+    assert info.value.state == "half_open"
+    clock.advance(0.1)  # the verdict is now overdue
+    with pytest.raises(CircuitOpenError) as info:
+        breaker.call(ok)
+    assert info.value.state == "open" and info.value.retry_after == pytest.approx(5.0)
+    assert transitions(events)[-1] == ("half_open", "open")
+    clock.advance(5.0)
+    assert breaker.call(ok) == "ok" and breaker.call(ok) == "ok"  # fresh probes: the lost ones hold no slot
+    assert breaker.state == "closed"
+
+
+def test_without_half_open_timeout_lost_probes_hold_their_slots() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("api", trip=ConsecutiveFailures(1), reset_timeout=1.0, clock=clock)
+    fail_n(breaker, 1)
+    clock.advance(1.0)
+    breaker._enter()
+    clock.advance(1000.0)
+    with pytest.raises(CircuitOpenError) as info:
+        breaker.call(ok)
+    assert info.value.state == "half_open"  # the documented default: wait for the verdict indefinitely
+
+
+def test_invalid_half_open_timeout_is_named() -> None:
+    with pytest.raises(ValueError, match="half_open_timeout"):
+        CircuitBreaker("api", half_open_timeout=0)

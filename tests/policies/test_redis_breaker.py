@@ -73,7 +73,7 @@ def test_state_is_shared_by_name_and_namespaced_with_ttl(prefix: str) -> None:
         "payments",
         trip=ConsecutiveFailures(3),
         reset_timeout=10.0,
-        store=RedisBreakerStore(URL, prefix=prefix),
+        store=RedisBreakerStore(URL, prefix=prefix, ttl=600),  # a refusal writes nothing: b's write sets the TTL
         clock=clock,
     )
     fail_n(a, 2)
@@ -371,3 +371,41 @@ def test_a_different_configuration_under_the_same_name_starts_its_conditions_afr
     assert new.metrics()["failures"] == 3  # counters kept
     fail_n(new, 2)
     assert new.state == "open"
+
+
+def test_refusals_of_a_shared_breaker_write_nothing(prefix: str) -> None:
+    clock = FakeClock()
+    store = RedisBreakerStore(URL, prefix=prefix)
+    breaker = CircuitBreaker("refusing", trip=ConsecutiveFailures(1), reset_timeout=10.0, store=store, clock=clock)
+    fail_n(breaker, 1)
+    version = store.client.hget(store.key("refusing"), "v")
+    for _ in range(5):
+        with pytest.raises(CircuitOpenError):
+            breaker.call(lambda: None)
+    assert store.client.hget(store.key("refusing"), "v") == version  # refused callers only read
+    assert breaker.metrics()["rejections"] == 5  # counted in this process
+
+
+def test_a_hundred_concurrent_writers_in_one_process_never_exhaust_the_conflict_limit(prefix: str) -> None:
+    # A window condition writes on every outcome: 100 threads recording at once used to collide until the
+    # compare-and-set gave up ("gave up after 64 write conflicts"); in-process writers now take turns.
+    store = RedisBreakerStore(URL, prefix=prefix, max_conflicts=3)
+    breaker = CircuitBreaker("busy", trip=FailureRatio(0.99, window=1000, min_calls=1000), store=store)
+    errors: list[BaseException] = []
+    start = threading.Barrier(100)
+
+    def worker() -> None:
+        start.wait()
+        for _ in range(5):
+            try:
+                breaker.call(lambda: None)
+            except BaseException as exc:  # collected and asserted on below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.client.hget(store.key("busy"), "v") == b"500"  # every outcome written once, none lost

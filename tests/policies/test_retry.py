@@ -700,3 +700,126 @@ def test_retry_waits_for_an_open_circuit_when_asked_to(clock: FakeClock) -> None
     assert clock.sleeps == [12.5]
     with pytest.raises(CircuitOpenError):  # not retried by default: it is recoup's own refusal
         Retry(attempts=3, clock=clock).call(lambda: (_ for _ in ()).throw(CircuitOpenError("db", 1.0)))
+
+
+# -- admission refusals (breaker / rate limiter): waited out without spending attempts ---------------------
+
+
+class Refusing:
+    """Refuses `refusals` times with a recoup admission error carrying `hint`, then fails `failures` times with
+    a transient error, then succeeds."""
+
+    def __init__(self, refusals: int, hint: float | None, failures: int = 0, kind: str = "breaker") -> None:
+        self.refusals = refusals
+        self.hint = hint
+        self.failures = failures
+        self.kind = kind
+        self.calls = 0
+
+    def __call__(self) -> str:
+        from recoup.policies.errors import CircuitOpenError, RateLimitedError
+
+        self.calls += 1
+        if self.refusals:
+            self.refusals -= 1
+            if self.kind == "breaker":
+                raise CircuitOpenError("db", self.hint, "open")
+            raise RateLimitedError("api", self.hint)
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError("reset")
+        return "ok"
+
+
+@pytest.mark.parametrize("kind", ["breaker", "limiter"])
+def test_refusals_are_waited_out_without_spending_attempts(clock: FakeClock, kind: str) -> None:
+    fn = Refusing(refusals=5, hint=0.2, failures=1, kind=kind)
+    policy = Retry(attempts=2, backoff=Backoff.constant(0.01), clock=clock)
+    assert policy.call(fn) == "ok"  # 5 refusals + 1 failure + success, with only 2 attempts allowed
+    assert fn.calls == 7
+    assert clock.sleeps == [0.2] * 5 + [0.01]  # the hint exactly (constant backoff: no jitter)
+
+
+def test_refusal_wait_adds_jitter_up_to_the_first_step(clock: FakeClock) -> None:
+    fn = Refusing(refusals=20, hint=0.05)
+    Retry(attempts=1, backoff=Backoff.exponential(0.01, jitter="full", seed=3), clock=clock).call(fn)
+    assert all(0.05 <= s <= 0.06 for s in clock.sleeps) and len(set(clock.sleeps)) > 1
+
+
+def test_refusals_stop_at_max_rejected_wait_with_the_refusal(
+    clock: FakeClock, policy_events: list[PolicyEvent]
+) -> None:
+    from recoup.policies.errors import CircuitOpenError
+
+    fn = Refusing(refusals=100, hint=1.0)
+    policy = Retry(attempts=3, backoff=Backoff.constant(0.0), max_rejected_wait=3.5, clock=clock, name="db")
+    with pytest.raises(CircuitOpenError) as info:
+        policy.call(fn)
+    assert clock.sleeps == [1.0, 1.0, 1.0]  # a fourth wait would pass 3.5 s
+    assert fn.calls == 4
+    gave_up = [e for e in policy_events if e.kind is EventKind.GAVE_UP]
+    assert gave_up[-1].data["reason"] == "rejected" and gave_up[-1].data["rejections"] == 3
+    assert any("3 refusal(s) waited out" in note for note in info.value.__notes__)
+    scheduled = [e for e in policy_events if e.kind is EventKind.RETRY_SCHEDULED]
+    assert all(e.data["rejected"] for e in scheduled) and not [e for e in policy_events if e.kind is EventKind.ATTEMPT]
+
+
+def test_a_refusal_longer_than_the_caller_can_wait_fails_fast(clock: FakeClock) -> None:
+    from recoup.policies.errors import CircuitOpenError
+
+    fn = Refusing(refusals=1, hint=30.0)
+    with pytest.raises(CircuitOpenError):
+        Retry(attempts=5, max_rejected_wait=10.0, clock=clock).call(fn)
+    assert clock.sleeps == [] and fn.calls == 1
+
+
+def test_refusal_waits_respect_the_deadline(clock: FakeClock) -> None:
+    from recoup.policies.errors import CircuitOpenError
+
+    fn = Refusing(refusals=100, hint=0.4)
+    with pytest.raises(CircuitOpenError):
+        Retry(attempts=3, timeout=1.0, backoff=Backoff.constant(0.0), clock=clock).call(fn)
+    assert clock.sleeps == [0.4, 0.4]  # a third wait would end at 1.2 s, past the 1 s timeout
+
+
+def test_refusals_spend_no_budget_tokens(clock: FakeClock) -> None:
+    budget = RetryBudget(ratio=0.0, min_per_second=0.0, clock=clock)
+    fn = Refusing(refusals=3, hint=0.1)
+    assert Retry(attempts=3, budget=budget, backoff=Backoff.constant(0.0), clock=clock).call(fn) == "ok"
+
+
+def test_max_rejected_wait_none_counts_refusals_as_attempts(clock: FakeClock) -> None:
+    from recoup.policies.errors import CircuitOpenError
+
+    fn = Refusing(refusals=10, hint=0.1)
+    with pytest.raises(CircuitOpenError):
+        Retry(attempts=3, backoff=Backoff.constant(0.0), max_rejected_wait=None, clock=clock).call(fn)
+    assert fn.calls == 3
+
+
+def test_a_refusal_without_a_hint_is_an_ordinary_failure(clock: FakeClock) -> None:
+    from recoup.policies.errors import CircuitOpenError
+
+    fn = Refusing(refusals=10, hint=None)  # forced open: no admission time to wait for
+    with pytest.raises(CircuitOpenError):
+        Retry(attempts=3, backoff=Backoff.constant(0.01), clock=clock).call(fn)
+    assert fn.calls == 3 and clock.sleeps == [0.01, 0.01]
+
+
+def test_async_refusals_wait_for_a_real_breaker_to_admit(clock: FakeClock) -> None:
+    from recoup.policies.breaker import CircuitBreaker
+    from recoup.policies.pipeline import Pipeline
+    from recoup.policies.trip import ConsecutiveFailures
+
+    breaker = CircuitBreaker("dep", trip=ConsecutiveFailures(1), reset_timeout=5.0, clock=clock)
+    with pytest.raises(ConnectionResetError):
+        breaker.call(Flaky(1))  # opens it
+    pipeline = Pipeline(Retry(attempts=1, backoff=Backoff.constant(0.0), clock=clock), breaker)
+    calls = AsyncFlaky(0)
+    assert run(pipeline.wrap_async(calls.run)()) == "ok"  # one attempt allowed, yet it waited for the probe
+    assert clock.sleeps == [5.0] and breaker.state == "closed"
+
+
+def test_invalid_max_rejected_wait_is_named() -> None:
+    with pytest.raises(ValueError, match="max_rejected_wait"):
+        Retry(max_rejected_wait=-1)

@@ -3,6 +3,11 @@
 A fault is *transient* when it clears after `clears_after` failed attempts (the operation then does
 its real work and succeeds) and *permanent* when it never clears. The category is the injected
 cause, known in advance, so the report can check what recoup did with it.
+
+Every category of the taxonomy is covered: network (a refused connection, and an upstream that
+accepts the connection and then never answers, which only a per-attempt `Timeout` ends), service,
+resource, filesystem, git, validation, auth, programming, and unknown (a tool that exits non-zero
+without saying why).
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import TracebackType
 
 from recoup.errors.taxonomy import Category
 
@@ -24,11 +33,58 @@ Provoker = Callable[["FaultContext"], Awaitable[None]]
 
 @dataclass(frozen=True)
 class FaultContext:
-    """Where the real peers are: a live HTTP server and a loopback port with no listener."""
+    """Where the real peers are: a live HTTP server, a loopback port with no listener, and (for the hang
+    fault) a port whose listener completes the handshake and never answers (0: none)."""
 
     base_url: str
     closed_port: int
     scratch_dir: str
+    stall_port: int = 0
+
+
+#: How long the hang fault waits on its own when no Timeout policy ends it first (a read timeout).
+HANG_SAFETY_SECONDS = 10.0
+
+
+class RefusingPort:
+    """A loopback port held bound but never listening, for the lifetime of a `with` block: every connection to it
+    is refused (RST), and because the port stays taken no other socket can get it meanwhile - neither another
+    process's listener nor one of our own connections' ephemeral source ports (a self-connection would succeed)."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+
+    def __enter__(self) -> RefusingPort:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._sock.close()
+
+
+class StallingPeer:
+    """A loopback port that accepts TCP connections but never reads or answers them.
+
+    The kernel completes each handshake into the listen queue and nobody ever accepts, so a client's
+    request is sent and its read waits forever: a real hung upstream, for the lifetime of a `with` block.
+    """
+
+    def __init__(self, backlog: int = 4096) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(backlog)
+        self.port: int = self._sock.getsockname()[1]
+
+    def __enter__(self) -> StallingPeer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._sock.close()
 
 
 @dataclass(frozen=True)
@@ -95,6 +151,33 @@ async def _attribute_error(ctx: FaultContext) -> None:
     payload.upper()  # type: ignore[attr-defined]
 
 
+async def _upstream_hangs(ctx: FaultContext) -> None:
+    """Send a request to a peer that never answers and wait for the reply (a per-attempt Timeout ends it)."""
+    if not ctx.stall_port:
+        raise RuntimeError("the hang fault needs FaultContext.stall_port (a StallingPeer's port); none was set")
+    reader, writer = await asyncio.open_connection("127.0.0.1", ctx.stall_port)
+    try:
+        writer.write(b"GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        async with asyncio.timeout(HANG_SAFETY_SECONDS):
+            await reader.read(1)
+    finally:
+        writer.close()
+    raise ConnectionResetError("the stalling peer closed the connection without answering")
+
+
+def _unexplained_failure() -> None:
+    # A tool that exits non-zero and prints nothing: the error carries no evidence of its cause.
+    command = [shutil.which("false") or sys.executable]
+    if command[0] == sys.executable:
+        command += ["-S", "-c", "raise SystemExit(1)"]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+async def _unknown(ctx: FaultContext) -> None:
+    await asyncio.to_thread(_unexplained_failure)
+
+
 async def _not_a_repository(ctx: FaultContext) -> None:
     def run() -> None:
         subprocess.run(
@@ -112,12 +195,17 @@ TRANSIENT_FAULTS: tuple[FaultKind, ...] = (
     FaultKind("memory-error", Category.RESOURCE, True, _memory),
 )
 
+#: Transient faults that only a per-attempt Timeout ends: they need a `StallingPeer` (FaultContext.stall_port)
+#: and a timeout around them, so code that provokes faults on their own (tests, the analytics corpus) skips them.
+TIMEOUT_FAULTS: tuple[FaultKind, ...] = (FaultKind("upstream-hang", Category.NETWORK, True, _upstream_hangs),)
+
 PERMANENT_FAULTS: tuple[FaultKind, ...] = (
     FaultKind("missing-file", Category.FILESYSTEM, False, _missing_file),
     FaultKind("not-a-git-repository", Category.GIT, False, _not_a_repository),
     FaultKind("bad-json", Category.VALIDATION, False, _bad_json),
     FaultKind("http-401", Category.AUTH, False, _unauthorized_401),
     FaultKind("attribute-error", Category.PROGRAMMING, False, _attribute_error),
+    FaultKind("unexplained-exit", Category.UNKNOWN, False, _unknown),
 )
 
 
@@ -132,10 +220,14 @@ def scratch_dir() -> str:
 
 
 __all__ = [
+    "HANG_SAFETY_SECONDS",
     "PERMANENT_FAULTS",
+    "TIMEOUT_FAULTS",
     "TRANSIENT_FAULTS",
     "FaultContext",
     "FaultKind",
+    "RefusingPort",
+    "StallingPeer",
     "real_work",
     "refuse_connection",
     "scratch_dir",

@@ -47,11 +47,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default stderr access log."""
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: with ~100 clients connecting at once the kernel drops SYNs
+    # and each dropped client waits for its 1 s SYN retransmission, a latency our own fixture would inject.
+    request_queue_size = 1024
+
+
 class LocalHTTPServer:
     """A threaded HTTP server on an ephemeral loopback port, for the lifetime of a `with` block."""
 
     def __init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="recoup-assess-http")
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from recoup.assess.faults import PERMANENT_FAULTS, TRANSIENT_FAULTS, FaultKind
+from recoup.assess.faults import PERMANENT_FAULTS, TIMEOUT_FAULTS, TRANSIENT_FAULTS, FaultKind
+
+#: What the load phase draws from: every transient fault, the hung upstream included.
+LOAD_TRANSIENT_FAULTS: tuple[FaultKind, ...] = TRANSIENT_FAULTS + TIMEOUT_FAULTS
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def make_plan(config: AssessConfig) -> list[OperationPlan]:
     for index in range(config.ops):
         draw = rng.random()
         if draw < config.transient_rate:
-            fault: FaultKind | None = rng.choice(TRANSIENT_FAULTS)
+            fault: FaultKind | None = rng.choice(LOAD_TRANSIENT_FAULTS)
             clears_after = rng.randint(1, config.max_clears_after)
         elif draw < config.transient_rate + config.permanent_rate:
             fault = rng.choice(PERMANENT_FAULTS)

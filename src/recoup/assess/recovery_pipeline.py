@@ -1,4 +1,9 @@
-"""The recoup pipeline the assessment puts under test: retry, breaker and bulkhead, as a user would wire them."""
+"""The recoup pipeline the assessment puts under test, wired as a user would: retry, breaker, bulkhead, timeout.
+
+Two pass-through layers watch it for the report, per operation (each operation runs in its own task, so
+its own context): `CountRejections` between retry and breaker counts the breaker's refusals, and
+`SeeTimeouts` just outside the per-attempt `Timeout` reports each attempt the timeout ended.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,37 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from recoup.assess.plan import AssessConfig
 from recoup.policies.backoff import Backoff
 from recoup.policies.breaker import CircuitBreaker
 from recoup.policies.bulkhead import Bulkhead
-from recoup.policies.errors import CircuitOpenError
+from recoup.policies.errors import CircuitOpenError, DeadlineExceeded
 from recoup.policies.pipeline import Pipeline
 from recoup.policies.retry import Retry
-from recoup.policies.trip import FailureRatio
+from recoup.policies.state import BreakerStore
+from recoup.policies.timeout import Timeout
+from recoup.policies.trip import ConsecutiveFailures, FailureRatio
 
 AsyncCall = Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Per operation: [rejections by the breaker, monotonic time of the first]; the runner sets a fresh one.
-rejections: ContextVar[list[float] | None] = ContextVar("recoup_assess_rejections", default=None)
+BREAKER_NAME = "assess-upstream"
+
+
+@dataclass
+class OperationWatch:
+    """What the watching layers saw of one operation; the runner sets a fresh one per operation."""
+
+    rejections: int = 0
+    first_rejection: float | None = None
+    on_timeout: Callable[[DeadlineExceeded], None] | None = field(default=None, repr=False)
+
+
+watch: ContextVar[OperationWatch | None] = ContextVar("recoup_assess_watch", default=None)
 
 
 class CountRejections:
@@ -37,38 +56,94 @@ class CountRejections:
             try:
                 return await fn(*args, **kwargs)
             except CircuitOpenError:
-                counter = rejections.get()
-                if counter is not None:
-                    counter[0] += 1
-                    if counter[1] == 0.0:
-                        counter[1] = time.monotonic()
+                seen = watch.get()
+                if seen is not None:
+                    seen.rejections += 1
+                    if seen.first_rejection is None:
+                        seen.first_rejection = time.monotonic()
                 raise
 
         return counted
 
 
-def build_pipeline(config: AssessConfig) -> AsyncCall:
-    """Retry (classification-driven: transient categories only) around a breaker around a bulkhead."""
-    # Equal jitter never waits less than half the schedule, so the retry horizon (about 0.75 s at 8
-    # attempts) outlasts a short outage plus the breaker's reset timeout.
+class SeeTimeouts:
+    """A pass-through policy just outside the per-attempt Timeout: tells the operation when one fired."""
+
+    def wrap(self, fn: Callable[P, R]) -> Callable[P, R]:
+        return fn
+
+    def wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def seen(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except DeadlineExceeded as exc:
+                current = watch.get()
+                if current is not None and current.on_timeout is not None:
+                    current.on_timeout(exc)
+                raise
+
+        return seen
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The pipeline's knobs, each sized to this upstream (a loopback server), with the reason beside it."""
+
+    #: Per attempt: well above a healthy attempt's latency at concurrency 100 on 2 shared cores
+    #: (p99 ≈ 0.2 s), so only the hung upstream meets it.
+    attempt_timeout: float = 0.5
+    #: The breaker sheds a real outage, not the planned background faults (30% of operations): a failure ratio
+    #: well above theirs, or a run of failures they practically never make (0.35**20 ≈ 1e-9) but an outage
+    #: makes within milliseconds however slowly the machine runs (a count window may not fill in a short outage).
+    trip_ratio: float = 0.8
+    trip_window: int = 100
+    trip_min_calls: int = 50
+    trip_consecutive: int = 20
+    reset_timeout: float = 0.2
+    half_open_probes: int = 10
+    #: The upstream is back once half the probes succeed: during an outage none do, while the planned
+    #: background faults (retried ones included) fail well under half of them.
+    close_ratio: float = 0.5
+    #: A probe cannot honestly take longer than its attempt timeout; past twice that its outcome was lost.
+    half_open_timeout: float = 1.0
+
+
+def build_pipeline(
+    config: AssessConfig, store: BreakerStore | None = None, settings: PipelineSettings | None = None
+) -> tuple[AsyncCall, CircuitBreaker]:
+    """Retry (transient categories) → breaker → bulkhead → per-attempt timeout, and the breaker itself.
+
+    `store`: where the breaker's state lives (None: in this process's memory; a `RedisBreakerStore`
+    shares it through Redis, as several workers of one service would).
+    """
+    s = settings or PipelineSettings()
+    # A small first step with equal jitter: the faults here clear within a few milliseconds, and a
+    # server's Retry-After (0 for the injected 503 and 429) replaces our own guess. A breaker's refusal
+    # is waited out without spending an attempt (Retry's default max_rejected_wait, 30 s).
     retry = Retry(
         attempts=config.attempts,
-        backoff=Backoff.exponential(initial=0.01, multiplier=2.0, cap=0.3, jitter="equal", seed=config.seed),
+        backoff=Backoff.exponential(
+            initial=0.005, multiplier=2.0, cap=0.2, jitter="equal", seed=config.seed, retry_after_exact=True
+        ),
     )
-    # Trip on a failure *ratio* well above the injected fault rate, so the breaker sheds a real outage
-    # but does not turn the planned background faults into rejections of healthy calls.
     breaker = CircuitBreaker(
-        "assess-upstream",
-        trip=FailureRatio(0.8, window=100, min_calls=50),
-        reset_timeout=0.2,
+        BREAKER_NAME,
+        trip=FailureRatio(s.trip_ratio, window=s.trip_window, min_calls=s.trip_min_calls)
+        | ConsecutiveFailures(s.trip_consecutive),
+        reset_timeout=s.reset_timeout,
         # Probes meet the planned background faults too, so close on a success *ratio*, not perfection.
-        half_open_probes=10,
-        close_ratio=0.6,
+        half_open_probes=s.half_open_probes,
+        close_ratio=s.close_ratio,
+        half_open_timeout=s.half_open_timeout,
+        store=store,
     )
-    bulkhead = Bulkhead(max_concurrent=config.concurrency, max_queue=config.ops, name="assess-upstream")
-    pipeline = Pipeline(retry, CountRejections(), breaker, bulkhead)
+    bulkhead = Bulkhead(max_concurrent=config.concurrency, max_queue=config.ops, name=BREAKER_NAME)
+    pipeline = Pipeline(
+        retry, CountRejections(), breaker, bulkhead, SeeTimeouts(), Timeout(s.attempt_timeout, name="assess-attempt")
+    )
 
     async def run(attempt: Callable[[], Awaitable[None]]) -> None:
         await attempt()
 
-    return pipeline.wrap_async(run)
+    return pipeline.wrap_async(run), breaker

@@ -59,3 +59,25 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+#: Log-spaced histogram bounds: ten per decade (each bucket ~26% wider than the last), fine enough for a chart.
+BUCKETS_PER_DECADE = 10
+
+
+def log_histogram(values: Sequence[float], smallest: float = 1.0) -> list[list[float]]:
+    """``[upper_bound, count]`` buckets of `values` on log-spaced bounds ``smallest * 10**(k/10)``, from the
+    first non-empty bucket to the last, empty ones between kept (a chart needs the gaps). A value counts in
+    the first bucket whose upper bound is >= it; values at or below `smallest` fall in the first bucket."""
+    if smallest <= 0:
+        raise ValueError(f"smallest must be positive, got {smallest}")
+    if not values:
+        return []
+    counts: dict[int, int] = {}
+    for value in values:
+        k = 0 if value <= smallest else math.ceil(BUCKETS_PER_DECADE * math.log10(value / smallest) - 1e-9)
+        counts[k] = counts.get(k, 0) + 1
+    low, high = min(counts), max(counts)
+    return [
+        [round(smallest * 10 ** (k / BUCKETS_PER_DECADE), 6), counts.get(k, 0)] for k in range(low, high + 1)
+    ]

@@ -1,7 +1,7 @@
 """Load testing: an open-model asyncio runner, an HDR-style histogram and CI thresholds.
 
-``Histogram`` is stdlib-only and cheap to import (the assessment reuses it); the runner pulls in httpx
-only when it opens an HTTP target. Names load on first use.
+``Histogram`` is stdlib-only and cheap to import (the assessment reuses it); the runner pulls in aiohttp
+(or httpx) only when it opens an HTTP target. Names load on first use.
 """
 
 from __future__ import annotations

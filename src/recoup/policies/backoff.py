@@ -12,7 +12,13 @@ Jitter follows the AWS Architecture Blog ("Exponential Backoff and Jitter"):
   delay rather than from the attempt number (the schedule kind is then irrelevant).
 
 A server's Retry-After (found by `recoup.errors.classifier.retry_after_of`) wins when it asks for
-longer: the delay becomes ``max(delay, min(retry_after, max_retry_after))``.
+longer: the delay becomes ``max(delay, min(retry_after, max_retry_after))``. With
+``retry_after_exact=True`` the server's value replaces the schedule instead (plus jitter up to the
+schedule's first step), so a server that answers ``Retry-After: 0`` is retried at once rather than
+after our own, longer, guess - the server knows when it will be ready; we only spread the callers.
+
+`admission_wait(hint)` is the wait for one of recoup's own admission policies (a breaker, a rate
+limiter) that refused a call and said when it will admit one: the hint plus the same jitter.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ Jitter = Literal["none", "full", "equal", "decorrelated"]
 
 _KINDS: frozenset[str] = frozenset({"constant", "linear", "exponential"})
 _JITTERS: frozenset[str] = frozenset({"none", "full", "equal", "decorrelated"})
+_MIN_ADMISSION_WAIT = 0.001
 
 
 class Backoff:
@@ -45,6 +52,7 @@ class Backoff:
         "kind",
         "max_retry_after",
         "multiplier",
+        "retry_after_exact",
     )
 
     def __init__(
@@ -60,6 +68,7 @@ class Backoff:
         max_retry_after: float = 60.0,
         seed: int | None = None,
         rng: random.Random | None = None,
+        retry_after_exact: bool = False,
     ) -> None:
         if kind not in _KINDS:
             raise ValueError(f"unknown backoff kind {kind!r}; expected one of {sorted(_KINDS)}")
@@ -79,6 +88,7 @@ class Backoff:
         self.jitter: Jitter = jitter
         self.honor_retry_after = honor_retry_after
         self.max_retry_after = float(max_retry_after)
+        self.retry_after_exact = retry_after_exact
         self._random = rng if rng is not None else random.Random(seed)
 
     # -- constructors named after the schedule -------------------------------------------------
@@ -139,6 +149,7 @@ class Backoff:
         honor_retry_after: bool = True,
         max_retry_after: float = 60.0,
         seed: int | None = None,
+        retry_after_exact: bool = False,
     ) -> Backoff:
         """``initial * multiplier ** (attempt - 1)``, capped; full jitter by default (AWS advice)."""
         return cls(
@@ -150,6 +161,7 @@ class Backoff:
             honor_retry_after=honor_retry_after,
             max_retry_after=max_retry_after,
             seed=seed,
+            retry_after_exact=retry_after_exact,
         )
 
     # -- the pure decision ---------------------------------------------------------------------
@@ -192,15 +204,32 @@ class Backoff:
             if asked is not None:
                 if asked > self.max_retry_after:
                     asked = self.max_retry_after
+                if self.retry_after_exact:
+                    return asked + self._spread()
                 if asked > d:
                     d = asked
         return d
+
+    def _spread(self) -> float:
+        """Jitter up to the schedule's first step (none when jitter is off), to keep callers apart."""
+        if self.jitter == "none":
+            return 0.0
+        first = self.base(1)
+        return self._random.uniform(0.0, first) if first > 0 else 0.0
+
+    def admission_wait(self, hint: float) -> float:
+        """The wait for an admission policy (breaker, rate limiter) that refused a call and said it will admit
+        one in `hint` seconds: the hint plus jitter up to the first step, never less than a millisecond (so a
+        zero hint cannot become a busy loop)."""
+        wait = max(0.0, hint) + self._spread()
+        return wait if wait > _MIN_ADMISSION_WAIT else _MIN_ADMISSION_WAIT
 
     def __repr__(self) -> str:
         return (
             f"Backoff({self.kind!r}, initial={self.initial}, multiplier={self.multiplier}, "
             f"increment={self.increment}, cap={self.cap}, jitter={self.jitter!r}, "
-            f"honor_retry_after={self.honor_retry_after}, max_retry_after={self.max_retry_after})"
+            f"honor_retry_after={self.honor_retry_after}, max_retry_after={self.max_retry_after}, "
+            f"retry_after_exact={self.retry_after_exact})"
         )
 
 

@@ -22,8 +22,11 @@ default with exception types, a predicate, or a set of categories.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
+import threading
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
@@ -73,6 +76,27 @@ FailurePredicate = Callable[[BaseException], bool]
 FailureSpec = type[BaseException] | tuple[type[BaseException], ...] | FailurePredicate | Collection[Category]
 
 
+#: Threads for shared-store round trips made on behalf of async callers (see `_off_loop`).
+STORE_THREADS = 8
+_store_pool: ThreadPoolExecutor | None = None
+_store_pool_lock = threading.Lock()
+
+
+async def _off_loop(fn: Callable[..., R], *args: Any) -> R:
+    """Run a shared store's round trip off the event loop, on recoup's own small pool rather than the loop's
+    default executor: the application's blocking work there must not delay the breaker's bookkeeping, and
+    store writers waiting their turn must not hold the threads the application's calls need."""
+    global _store_pool
+    pool = _store_pool
+    if pool is None:
+        with _store_pool_lock:
+            if _store_pool is None:
+                _store_pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="recoup-breaker-store")
+            pool = _store_pool
+    context = contextvars.copy_context()  # the caller's deadline travels with the call, as with to_thread
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(context.run, fn, *args))
+
+
 def default_is_failure(exc: BaseException) -> bool:
     """The default failure rule (see the module docstring)."""
     if isinstance(exc, BulkheadFullError | RateLimitedError):
@@ -106,7 +130,14 @@ class CircuitBreaker(Decorates):
     `MemoryBreakerStore`; pass a `RedisBreakerStore` to share state by name across processes).
     `probe_wait`: the `retry_after` hint given to calls rejected while every half-open probe is in
     flight (default: a quarter of `reset_timeout`), so callers that retry wait for the probes' verdict
-    instead of spending their attempts in a tight loop.
+    instead of spending their attempts in a tight loop. `half_open_timeout`: seconds a half-open period
+    may wait for its probes' verdict; past it, with every probe slot still taken (a probe hung, or its
+    outcome was lost with the store), the breaker re-opens instead of refusing everyone for ever
+    (resilience4j's maxWaitDurationInHalfOpenState; default None: wait indefinitely).
+
+    With a shared store a refusal writes nothing (it is counted in this process, and `metrics()` adds
+    that count to the stored one): callers polling an open breaker only read its state, so they do not
+    contend with the probes whose outcomes must be written.
     """
 
     def __init__(
@@ -120,6 +151,7 @@ class CircuitBreaker(Decorates):
         half_open_probes: int = 1,
         close_ratio: float = 1.0,
         probe_wait: float | None = None,
+        half_open_timeout: float | None = None,
         failure_on: FailureSpec | None = None,
         exclude: type[BaseException] | tuple[type[BaseException], ...] = (),
         store: BreakerStore | None = None,
@@ -142,6 +174,9 @@ class CircuitBreaker(Decorates):
         if probe_wait is not None and probe_wait < 0:
             raise ValueError(f"probe_wait must not be negative, got {probe_wait}")
         self._probe_wait = probe_wait if probe_wait is not None else reset_timeout / 4
+        if half_open_timeout is not None and half_open_timeout <= 0:
+            raise ValueError(f"half_open_timeout must be positive or None, got {half_open_timeout}")
+        self._half_open_timeout = half_open_timeout
         self._needed = max(1, -int(-close_ratio * half_open_probes // 1))  # ceil
         self._is_failure = _failure_predicate(failure_on)
         self._exclude = exclude
@@ -156,6 +191,8 @@ class CircuitBreaker(Decorates):
         slows = [c.slow_after for c in self._conds if c.slow_after is not None]
         self._slow_after: float | None = min(slows) if slows else None
         self._cm: ContextVar[tuple[tuple[int, float], ...]] = ContextVar(f"recoup_breaker_{name}", default=())
+        self._refused_here = 0  # refusals of a shared breaker, counted in this process (see the class docstring)
+        self._refused_lock = threading.Lock()
         self._cell: BreakerState | None = None
         if isinstance(self._store, MemoryBreakerStore):
             self._cell, self._lock = self._store.cell(name, self._initial)
@@ -196,8 +233,9 @@ class CircuitBreaker(Decorates):
     def _admit(self, st: BreakerState) -> tuple[int, float | None, list[Transition] | None, str | None]:
         """(ticket, retry_after, transitions, rejected-in-state). Rejected when the last is not None."""
         mode = st.mode
+        count = not self._shared  # a shared store's refusals are counted in-process, writing nothing
         if mode == FORCED_OPEN:
-            st.rejections += 1
+            st.rejections += count
             return _NOOP, None, None, FORCED_OPEN
         if mode in (FORCED_CLOSED, DISABLED):
             return _NOOP, None, None, None
@@ -211,18 +249,26 @@ class CircuitBreaker(Decorates):
             if now < st.open_until:
                 if mode == METRICS_ONLY:
                     return _NOOP, st.open_until - now, None, None
-                st.rejections += 1
+                st.rejections += count
                 return _NOOP, st.open_until - now, None, OPEN
             trans.append((OPEN, HALF_OPEN, "reset timeout elapsed"))
             st.state = HALF_OPEN
             st.gen += 1
             st.probes = st.probe_ok = st.probe_failed = 0
+            if self._half_open_timeout is not None:
+                st.open_until = now + self._half_open_timeout  # in half-open: when the probes' verdict is due
         if st.probes < self._probes:
             st.probes += 1
             return st.gen, None, trans, None
+        if self._half_open_timeout is not None and now >= st.open_until:
+            self._open(st, now, f"half-open probes gave no verdict within {self._half_open_timeout:g}s", trans)
+            if mode == METRICS_ONLY:
+                return _NOOP, None, trans, None
+            st.rejections += count
+            return _NOOP, st.open_until - now, trans, OPEN
         if mode == METRICS_ONLY:
             return _NOOP, None, trans, None
-        st.rejections += 1
+        st.rejections += count
         return _NOOP, self._probe_wait, trans, HALF_OPEN
 
     def _result(
@@ -312,6 +358,9 @@ class CircuitBreaker(Decorates):
         ticket, retry_after, trans, rejected = self._apply(self._admit)
         self._emit(trans)
         if rejected is not None:
+            if self._shared:
+                with self._refused_lock:
+                    self._refused_here += 1
             if has_subscribers():
                 data = {"state": rejected, "retry_after": retry_after}
                 emit(PolicyEvent(EventKind.REJECTED, "breaker", self.name, self._clock.wall(), data))
@@ -368,7 +417,7 @@ class CircuitBreaker(Decorates):
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Await `fn` through the breaker. A shared store's round trips run off the event loop."""
         shared = self._shared
-        ticket = await asyncio.to_thread(self._enter) if shared else self._enter()
+        ticket = await _off_loop(self._enter) if shared else self._enter()
         timed = self._timed
         start = self._mono() if timed else 0.0
         try:
@@ -376,13 +425,13 @@ class CircuitBreaker(Decorates):
         except BaseException as exc:
             duration = self._mono() - start if timed else 0.0
             if shared:
-                await asyncio.to_thread(self._exit, ticket, exc, duration)
+                await _off_loop(self._exit, ticket, exc, duration)
             else:
                 self._exit(ticket, exc, duration)
             raise
         duration = self._mono() - start if timed else 0.0
         if shared:
-            await asyncio.to_thread(self._exit, ticket, None, duration)
+            await _off_loop(self._exit, ticket, None, duration)
         else:
             self._exit(ticket, None, duration)
         return result
@@ -508,7 +557,7 @@ class CircuitBreaker(Decorates):
         self._exit(ticket, exc, self._mono() - start if self._timed else 0.0)
 
     async def __aenter__(self) -> CircuitBreaker:
-        ticket = await asyncio.to_thread(self._enter) if self._shared else self._enter()
+        ticket = await _off_loop(self._enter) if self._shared else self._enter()
         self._cm.set((*self._cm.get(), (ticket, self._mono() if self._timed else 0.0)))
         return self
 
@@ -520,7 +569,7 @@ class CircuitBreaker(Decorates):
         self._cm.set(stack[:-1])
         duration = self._mono() - start if self._timed else 0.0
         if self._shared:
-            await asyncio.to_thread(self._exit, ticket, exc, duration)
+            await _off_loop(self._exit, ticket, exc, duration)
         else:
             self._exit(ticket, exc, duration)
 
@@ -554,7 +603,7 @@ class CircuitBreaker(Decorates):
             "state": st.state,
             "mode": st.mode,
             "failures": st.failures,
-            "rejections": st.rejections,
+            "rejections": st.rejections + self._refused_here,
             "opens": st.opens,
             "reopens": st.reopens,
             "open_until": st.open_until if st.state == OPEN else None,

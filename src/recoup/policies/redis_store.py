@@ -6,7 +6,12 @@ Atomicity comes from Lua scripts run with EVALSHA (redis-py's `Script` loads the
 
 * Breakers: the breaker's decision logic stays in Python (one implementation for every store), and
   a compare-and-set script writes the new state only if nobody wrote since it was read; on a
-  conflict the script returns the fresh state and the pure decision is re-run on it. A decision
+  conflict the script returns the fresh state and the pure decision is re-run on it. Writers in one
+  process take turns (a lock per name, held only for the compare-and-set round trips, never for a
+  read-only decision), so a hundred concurrent callers of one breaker do not collide with each other
+  and conflicts come only from other processes; those are retried after a short jittered pause that
+  grows with each conflict, so writers from several processes spread out instead of colliding again
+  in lockstep. A decision
   that changes nothing costs one read and no write, so a healthy call through a closed
   consecutive-failures breaker is one round trip (window conditions add a compare-and-set).
 * Token buckets: the whole refill-and-take step runs inside one script.
@@ -25,6 +30,8 @@ What was recorded locally meanwhile is not merged back: Redis's shared state win
 from __future__ import annotations
 
 import _thread
+import random
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -152,8 +159,18 @@ class RedisBreakerStore:
         retry_interval: float = 5.0,
         max_conflicts: int = 64,
         clock: Clock = SYSTEM_CLOCK,
+        conflict_pause: float = 0.0005,
     ) -> None:
+        if conflict_pause < 0:
+            raise ValueError(f"conflict_pause must not be negative, got {conflict_pause}")
         self._link = _RedisLink(url_or_client, prefix, retry_interval, clock)
+        self._conflict_pause = conflict_pause
+        self._random = random.Random()
+        self._writers: dict[str, threading.Lock] = {}
+        self._writers_guard = threading.Lock()
+        #: Compare-and-set conflicts met so far (a write by another caller between our read and our write; in-process
+        #: writers take turns on a lock, so these are mostly the price of reading without it). Approximate.
+        self.conflicts = 0
         self._cas = self._link.client.register_script(_CAS_LUA)
         self._ttl = ttl
         self._max_conflicts = max_conflicts
@@ -176,20 +193,39 @@ class RedisBreakerStore:
             name, lambda: self._update_remote(name, init, fn), lambda: self._local.update(name, init, fn)
         )
 
+    def _writer_lock(self, name: str) -> threading.Lock:
+        lock = self._writers.get(name)
+        if lock is None:
+            with self._writers_guard:
+                lock = self._writers.setdefault(name, threading.Lock())
+        return lock
+
     def _update_remote(self, name: str, init: Callable[[], BreakerState], fn: Callable[[BreakerState], T]) -> T:
         key = self.key(name)
         version, blob = self._link.client.hmget(key, ["v", "b"])
-        for _ in range(self._max_conflicts):
-            st = init() if blob is None else BreakerState.from_json(blob)
-            before = st.to_json()
-            out = fn(st)
-            after = st.to_json()
-            if after == before:
-                return out  # nothing changed: no write
-            reply: list[Any] = self._cas(keys=[key], args=[version or b"0", after, self._ttl])
-            if reply[0] == 1:
-                return out
-            version, blob = reply[1], reply[2]
+        st = init() if blob is None else BreakerState.from_json(blob)
+        before = st.to_json()
+        out = fn(st)
+        after = st.to_json()
+        if after == before:
+            return out  # nothing changed: no write, no lock
+        with self._writer_lock(name):
+            for conflict in range(self._max_conflicts):
+                if conflict and self._conflict_pause:
+                    # Another process wrote: full jitter over a doubling window (capped at 64 pauses).
+                    self._link.clock.sleep(self._random.uniform(0, self._conflict_pause * (1 << min(conflict, 6))))
+                reply: list[Any] = self._cas(keys=[key], args=[version or b"0", after, self._ttl])
+                if reply[0] == 1:
+                    self.conflicts += conflict
+                    return out
+                version, blob = reply[1], reply[2]
+                st = init() if blob is None else BreakerState.from_json(blob)
+                before = st.to_json()
+                out = fn(st)
+                after = st.to_json()
+                if after == before:
+                    self.conflicts += conflict + 1
+                    return out
         raise RuntimeError(f"breaker {name!r}: gave up after {self._max_conflicts} write conflicts")
 
     def delete(self, name: str) -> None:

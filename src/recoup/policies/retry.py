@@ -13,6 +13,14 @@ Stop conditions, checked in this order after each failure:
    caller's contextvar deadline from `recoup.policies.deadline` / `Timeout`, whichever is earlier);
 4. the shared `RetryBudget` has no token left.
 
+A refusal by one of recoup's admission policies (`CircuitOpenError`, `RateLimitedError`) that says
+when it will admit the call (``retry_after``) is not a failed attempt: the call never reached the
+dependency. Retry waits for the hint (plus jitter, so callers refused together do not return
+together) WITHOUT spending an attempt or a budget token, for at most ``max_rejected_wait`` seconds
+in total per call (and never past the deadline); past that it gives up (``"rejected"``) with the
+refusal, so an outage longer than the caller can wait still fails fast. ``max_rejected_wait=None``
+treats refusals like any other error (each one spends an attempt).
+
 On giving up, the ORIGINAL final exception is re-raised (never wrapped), after recording on it:
 
 * ``exc.__recoup_attempts__``: a tuple of `AttemptRecord(number, error, result, delay)`, one per
@@ -40,6 +48,7 @@ from recoup.policies.base import Decorates
 from recoup.policies.base import is_async_callable as is_async_callable
 from recoup.policies.budget import RetryBudget
 from recoup.policies.deadline import current_deadline
+from recoup.policies.errors import CircuitOpenError, RateLimitedError
 from recoup.policies.events import EventKind, PolicyEvent
 
 P = ParamSpec("P")
@@ -64,12 +73,15 @@ class RetryState:
 
     Hooks (`before_wait`, `on_give_up`) receive it. `attempt` is the number of attempts made so far;
     `next_delay` is the wait about to happen (in `before_wait`); `stop_reason` says why retry
-    stopped (``"not_retryable"``, ``"attempts"``, ``"deadline"``, ``"budget"``) in `on_give_up`.
+    stopped (``"not_retryable"``, ``"attempts"``, ``"deadline"``, ``"budget"``, ``"rejected"``) in
+    `on_give_up`. `rejections` counts admission refusals waited out and `rejected_wait` their total wait;
+    `admission_wait` is True while the wait about to happen is for a refusal (no attempt is spent).
     `elapsed` counts from the first attempt when ``timeout=`` is set, otherwise from the first failure
     (the happy path reads no clock).
     """
 
     __slots__ = (
+        "admission_wait",
         "attempt",
         "clock",
         "deadline",
@@ -78,6 +90,8 @@ class RetryState:
         "last_result",
         "name",
         "next_delay",
+        "rejected_wait",
+        "rejections",
         "results",
         "started",
         "stop_reason",
@@ -95,6 +109,9 @@ class RetryState:
         self.last_result: Any = None
         self.next_delay = 0.0
         self.stop_reason: str | None = None
+        self.rejections = 0
+        self.rejected_wait = 0.0
+        self.admission_wait = False
 
     @property
     def last_error(self) -> BaseException | None:
@@ -114,7 +131,7 @@ class RetryState:
     def __repr__(self) -> str:
         return (
             f"RetryState(name={self.name!r}, attempt={self.attempt}, delays={self.delays!r}, "
-            f"last_error={self.last_error!r}, stop_reason={self.stop_reason!r})"
+            f"last_error={self.last_error!r}, rejections={self.rejections}, stop_reason={self.stop_reason!r})"
         )
 
 
@@ -123,6 +140,13 @@ def _describe(err: BaseException | None, result: Any) -> str:
         return f"result {result!r}"
     text = str(err)
     return f"{type(err).__qualname__}: {text}" if text else type(err).__qualname__
+
+
+def admission_hint(exc: BaseException | None) -> float | None:
+    """When `exc` is a recoup admission policy's refusal that says when it will admit a call: that wait."""
+    if isinstance(exc, CircuitOpenError | RateLimitedError):
+        return exc.retry_after
+    return None
 
 
 def _build_filter(
@@ -174,6 +198,9 @@ class Retry(Decorates):
     * ``retry_if_result``: retry when it returns True for a result; the last result is returned
       when retries stop.
     * ``budget``: a `RetryBudget`, possibly shared; every call deposits, every retry withdraws.
+    * ``max_rejected_wait``: total seconds one call may wait for a breaker or rate limiter that refused it
+      and said when it will admit it; such waits spend no attempt and no budget token (default 30 s;
+      None: a refusal spends an attempt like any other error).
     * ``before_wait(state)`` / ``on_give_up(state)``: hooks receiving the per-call `RetryState`.
     * ``clock``: where time and waits come from (`recoup.testing.FakeClock` in tests).
     * ``name``: the name on events and notes (default: the wrapped function's qualified name).
@@ -187,6 +214,7 @@ class Retry(Decorates):
         "before_wait",
         "budget",
         "clock",
+        "max_rejected_wait",
         "name",
         "on_give_up",
         "retry_if_result",
@@ -207,11 +235,15 @@ class Retry(Decorates):
         on_give_up: Callable[[RetryState], object] | None = None,
         clock: Clock = SYSTEM_CLOCK,
         name: str | None = None,
+        max_rejected_wait: float | None = 30.0,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be >= 1")
         if timeout is not None and timeout < 0:
             raise ValueError("timeout must be >= 0")
+        if max_rejected_wait is not None and max_rejected_wait < 0:
+            raise ValueError(f"max_rejected_wait must be >= 0 or None, got {max_rejected_wait}")
+        self.max_rejected_wait = max_rejected_wait
         self.attempts = attempts
         self.timeout = timeout
         self.backoff = backoff if backoff is not None else default_backoff()
@@ -249,14 +281,68 @@ class Retry(Decorates):
             return None
         return delay
 
+    def decide_rejected(self, state: RetryState, exc: BaseException, hint: float) -> float | None:
+        """After an admission refusal that said when it will admit (`hint`): the wait, or None to give up.
+
+        The wait spends no attempt and no budget token; the refusals' waits together stay within
+        `max_rejected_wait`, and none ends past the deadline.
+        """
+        if not self._retryable(exc):
+            state.stop_reason = "not_retryable"
+            return None
+        limit = self.max_rejected_wait
+        wait = self.backoff.admission_wait(hint)
+        if limit is None or state.rejected_wait + wait > limit:
+            state.stop_reason = "rejected"
+            return None
+        deadline = state.deadline
+        outer = current_deadline()
+        if outer is not None and (deadline is None or outer < deadline):
+            deadline = outer
+        if deadline is not None and self.clock.monotonic() + wait > deadline:
+            state.stop_reason = "deadline"
+            return None
+        return wait
+
     def _new_state(self, label: str, started: float | None) -> RetryState:
         if started is None:
             started = self.clock.monotonic()
         deadline = started + self.timeout if self.timeout is not None else None
         return RetryState(label, self.clock, started, deadline)
 
+    def _rejected(self, state: RetryState, exc: BaseException, hint: float) -> float | None:
+        """An admission refusal: wait for the policy to admit the call, or record it as the last attempt."""
+        wait = self.decide_rejected(state, exc, hint)
+        if wait is None:
+            state.errors.append(exc)
+            state.results.append(None)
+            state.last_result = None
+            return None
+        state.rejections += 1
+        state.rejected_wait += wait
+        state.next_delay = wait
+        state.admission_wait = True
+        if self.before_wait is not None:
+            self.before_wait(state)
+        if _events._subscribers:
+            _events.emit(
+                PolicyEvent(
+                    EventKind.RETRY_SCHEDULED,
+                    "retry",
+                    state.name,
+                    self.clock.wall(),
+                    {"attempt": state.attempt, "delay": wait, "error": _describe(exc, None), "rejected": True},
+                )
+            )
+        return wait
+
     def _failed(self, state: RetryState, exc: BaseException | None, result: Any) -> float | None:
         """Record a failed attempt and decide; runs hooks and events for a scheduled retry."""
+        if self.max_rejected_wait is not None:
+            hint = admission_hint(exc)
+            if hint is not None and exc is not None:
+                return self._rejected(state, exc, hint)
+        state.admission_wait = False
         state.errors.append(exc)
         state.results.append(result)
         state.last_result = result
@@ -280,6 +366,9 @@ class Retry(Decorates):
         return delay
 
     def _next_attempt(self, state: RetryState) -> None:
+        if state.admission_wait:  # the same attempt, now that the refusing policy should admit it
+            state.admission_wait = False
+            return
         state.attempt += 1
         if _events._subscribers:
             _events.emit(
@@ -294,7 +383,7 @@ class Retry(Decorates):
                     "retry",
                     state.name,
                     self.clock.wall(),
-                    {"attempts": state.attempt, "elapsed": state.elapsed},
+                    {"attempts": state.attempt, "elapsed": state.elapsed, "rejections": state.rejections},
                 )
             )
 
@@ -307,7 +396,12 @@ class Retry(Decorates):
             return
         if exc is not None:
             records = state.records()
-            lines = [f"recoup.retry {state.name!r} gave up ({state.stop_reason}) after {state.attempt} attempt(s):"]
+            refused = ""
+            if state.rejections:
+                refused = f" and {state.rejections} refusal(s) waited out ({state.rejected_wait:.3f}s)"
+            lines = [
+                f"recoup.retry {state.name!r} gave up ({state.stop_reason}) after {state.attempt} attempt(s){refused}:"
+            ]
             for rec in records:
                 wait = f" -> waited {rec.delay:.3f}s" if rec.delay is not None else " (final)"
                 lines.append(f"  #{rec.number} {_describe(rec.error, rec.result)}{wait}")
@@ -328,6 +422,7 @@ class Retry(Decorates):
                     {
                         "attempts": state.attempt,
                         "reason": state.stop_reason,
+                        "rejections": state.rejections,
                         "error": _describe(exc, state.last_result),
                     },
                 )
@@ -510,7 +605,7 @@ class Retry(Decorates):
     def __repr__(self) -> str:
         return (
             f"Retry(attempts={self.attempts}, timeout={self.timeout}, backoff={self.backoff!r}, "
-            f"budget={self.budget!r}, name={self.name!r})"
+            f"budget={self.budget!r}, max_rejected_wait={self.max_rejected_wait}, name={self.name!r})"
         )
 
 
@@ -538,6 +633,7 @@ def retry(
     on_give_up: Callable[[RetryState], object] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     name: str | None = None,
+    max_rejected_wait: float | None = 30.0,
 ) -> Retry: ...
 
 
@@ -556,6 +652,7 @@ def retry(
     on_give_up: Callable[[RetryState], object] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     name: str | None = None,
+    max_rejected_wait: float | None = 30.0,
 ) -> Any:
     """Decorator: ``@retry`` (defaults: 3 attempts, transient categories, exponential full jitter)
     or ``@retry(attempts=5, on=ConnectionError, ...)``. Sync and async functions keep their exact
@@ -573,6 +670,7 @@ def retry(
         on_give_up=on_give_up,
         clock=clock,
         name=name,
+        max_rejected_wait=max_rejected_wait,
     )
     if fn is None:
         return policy
