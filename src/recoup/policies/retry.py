@@ -322,19 +322,16 @@ class Retry(Decorates):
         state.rejected_wait += wait
         state.next_delay = wait
         state.admission_wait = True
+        self._scheduled(state, {"attempt": state.attempt, "delay": wait, "error": _describe(exc, None),
+                                "rejected": True})
+        return wait
+
+    def _scheduled(self, state: RetryState, data: dict[str, Any]) -> None:
+        """A wait is decided: the before-wait hook, then the RETRY_SCHEDULED event (when anyone listens)."""
         if self.before_wait is not None:
             self.before_wait(state)
         if _events._subscribers:
-            _events.emit(
-                PolicyEvent(
-                    EventKind.RETRY_SCHEDULED,
-                    "retry",
-                    state.name,
-                    self.clock.wall(),
-                    {"attempt": state.attempt, "delay": wait, "error": _describe(exc, None), "rejected": True},
-                )
-            )
-        return wait
+            _events.emit(PolicyEvent(EventKind.RETRY_SCHEDULED, "retry", state.name, self.clock.wall(), data))
 
     def _failed(self, state: RetryState, exc: BaseException | None, result: Any) -> float | None:
         """Record a failed attempt and decide; runs hooks and events for a scheduled retry."""
@@ -351,18 +348,7 @@ class Retry(Decorates):
             return None
         state.delays.append(delay)
         state.next_delay = delay
-        if self.before_wait is not None:
-            self.before_wait(state)
-        if _events._subscribers:
-            _events.emit(
-                PolicyEvent(
-                    EventKind.RETRY_SCHEDULED,
-                    "retry",
-                    state.name,
-                    self.clock.wall(),
-                    {"attempt": state.attempt, "delay": delay, "error": _describe(exc, result)},
-                )
-            )
+        self._scheduled(state, {"attempt": state.attempt, "delay": delay, "error": _describe(exc, result)})
         return delay
 
     def _next_attempt(self, state: RetryState) -> None:
