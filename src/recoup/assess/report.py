@@ -355,6 +355,10 @@ def _comparison(config: dict[str, Any], s: dict[str, Any]) -> list[str]:
     rate = s["recovery_success_rate"]
     met = s.get("recovery_target_met")
     target = "not measured" if met is None else ("met" if met else "NOT met")
+    interval = s.get("recovery_success_rate_95ci")
+    if met and interval and interval[0] < s.get("recovery_target", RECOVERY_TARGET):
+        target = (f"met by the point estimate; the 95% interval {interval[0] * 100:.2f}–{interval[1] * 100:.2f}% "
+                  f"is too wide to show it with {s['recoverable_faults']} recoverable operations — raise --ops")
     return [
         "",
         "## Compared with the report that inspired this assessment",
