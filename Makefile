@@ -15,7 +15,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[server,analytics]'
+	$(BIN)/python -m pip install -q -e '.[server,analytics,load]'
 	touch $@
 
 venv: $(VENV)/.installed-dev
