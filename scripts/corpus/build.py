@@ -6,7 +6,7 @@ shared/TAXONOMY.md. Needs the local services (PostgreSQL, Redis, MariaDB on 127.
 java/javac and go; provokers whose tool is missing are skipped and reported.
 
 The corpus is split by SOURCE: records of HELDOUT_SOURCES go to heldout.jsonl, which rule authors do not
-read; batches 14-26 (scored blind against the learned classifier) to blind14.jsonl ... blind26.jsonl;
+read; batches 14-32 (scored blind against the learned classifier) to blind14.jsonl ... blind32.jsonl;
 everything else goes to dev.jsonl. This script prints counts only, never the held-out texts.
 Regenerating changes ports, paths and timestamps inside texts but not the labels.
 """
@@ -48,6 +48,12 @@ from blind23_provokers import BLIND23_SOURCES, blind23_records
 from blind24_provokers import BLIND24_SOURCES, blind24_records
 from blind25_provokers import BLIND25_SOURCES, blind25_records
 from blind26_provokers import BLIND26_SOURCES, blind26_records
+from blind27_provokers import BLIND27_SOURCES, blind27_records
+from blind28_provokers import BLIND28_SOURCES, blind28_records
+from blind29_provokers import BLIND29_SOURCES, blind29_records
+from blind30_provokers import BLIND30_SOURCES, blind30_records
+from blind31_provokers import BLIND31_SOURCES, blind31_records
+from blind32_provokers import BLIND32_SOURCES, blind32_records
 from blind_provokers import blind_records
 from common import Env, Record, exception_records, local_env, record
 from py_provokers import PROVOKERS, provoke
@@ -118,7 +124,9 @@ def build(only: str | None) -> tuple[list[Record], list[str]]:
                                                       blind15_records, blind16_records, blind17_records,
                                                       blind18_records, blind19_records, blind20_records,
                                                       blind21_records, blind22_records, blind23_records,
-                                                      blind24_records, blind25_records, blind26_records]
+                                                      blind24_records, blind25_records, blind26_records,
+                                                      blind27_records, blind28_records, blind29_records,
+                                                      blind30_records, blind31_records, blind32_records]
         for fn in extra:
             if only and only not in fn.__name__:
                 continue
@@ -134,7 +142,8 @@ _BLIND_SPLITS: dict[str, frozenset[str]] = {
     "blind14": BLIND14_SOURCES, "blind15": BLIND15_SOURCES, "blind16": BLIND16_SOURCES, "blind17": BLIND17_SOURCES,
     "blind18": BLIND18_SOURCES, "blind19": BLIND19_SOURCES, "blind20": BLIND20_SOURCES, "blind21": BLIND21_SOURCES,
     "blind22": BLIND22_SOURCES, "blind23": BLIND23_SOURCES, "blind24": BLIND24_SOURCES,
-    "blind25": BLIND25_SOURCES, "blind26": BLIND26_SOURCES,
+    "blind25": BLIND25_SOURCES, "blind26": BLIND26_SOURCES, "blind27": BLIND27_SOURCES, "blind28": BLIND28_SOURCES,
+    "blind29": BLIND29_SOURCES, "blind30": BLIND30_SOURCES, "blind31": BLIND31_SOURCES, "blind32": BLIND32_SOURCES,
 }
 
 

@@ -92,6 +92,27 @@ def _type_words(types: Iterable[str]) -> list[str]:
     return out
 
 
+_PY_FRAME = re.compile(r'^\s*File "([^"\n]+)", line \d+, in ', re.M)
+_STDLIB_DIR = re.compile(r"/lib/python\d[\d.]*/(?!site-packages|dist-packages)")
+_PACKAGES_DIR = re.compile(r"/(?:site|dist)-packages/([\w.-]+)")
+
+
+def _frame_words(text: str) -> list[str]:
+    """Where a Python traceback's innermost frame is: the same ValueError means bad input when a stdlib or library
+    parser raised it and a defect when the calling code did, so the place is evidence the message may not carry."""
+    frames = _PY_FRAME.findall(text)
+    if not frames:
+        return []
+    path = frames[-1].replace("\\", "/")
+    library = _PACKAGES_DIR.search(path)
+    if library:
+        return ["frame=lib", "frame=lib:" + library.group(1).split(".", 1)[0].lower()]
+    if _STDLIB_DIR.search(path) or path.startswith("<frozen"):
+        stem = path.rsplit("/", 1)[-1].removesuffix(".py").lower()
+        return ["frame=stdlib", "frame=stdlib:" + stem]
+    return ["frame=app"]
+
+
 def features(text: str) -> dict[str, Counter[str]]:
     """Raw term counts per block: `w` words and word bigrams, `c` character n-grams, `t` type words."""
     body, types = normalise(text)
@@ -103,7 +124,7 @@ def features(text: str) -> dict[str, Counter[str]]:
         padded = f" {word} "
         for n in (3, 4, 5):
             c.update(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
-    t: Counter[str] = Counter(_type_words(types))
+    t: Counter[str] = Counter(_type_words(types) + _frame_words(text))
     return {"w": w, "c": c, "t": t}
 
 

@@ -188,12 +188,23 @@ def _text_chain_evidence(text: str) -> list[Evidence]:
     return out
 
 
+def _frame_evidence(text: str) -> list[Evidence]:
+    """Evidence from where the error was raised (stack frames included), for messages that do not name it."""
+    lowered = (text if len(text) <= _MAX_BODY else text[: _MAX_BODY // 2] + "\n" + text[-_MAX_BODY // 2 :]).lower()
+    out: list[Evidence] = []
+    for pattern, rule in compiled().frame_rules:
+        if pattern.search(lowered):
+            out.append(Evidence(rule.category, rule.weight, rule.reason))
+    return out
+
+
 def _classify_text(text: str) -> Classification:
     parsed = parse(text)
     if any(sep in text for sep in _CHAIN_SEPARATORS):
         evidence = _text_chain_evidence(text)
     else:
         evidence = _evidence_from_parsed(parsed.messages, parsed.types, 1.0)
+    evidence += _frame_evidence(text)
     category, confidence, reason = _decide(evidence)
     if parsed.last_type:
         fp = _fingerprint(parsed.last_type, parsed.last_message.splitlines()[0] if parsed.last_message else "",

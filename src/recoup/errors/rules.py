@@ -165,6 +165,16 @@ EXACT_TYPES.update({
     # .NET: a path the process may not touch, not a refused login
     "UnauthorizedAccessException": Evidence(FS, 5.0, "UnauthorizedAccessException"),
     # recoup's own policy errors: the category and transience are part of their contract
+    # SQLAlchemy's ORM refuses a mapping or a session state the calling code set up wrongly
+    **{f"sqlalchemy.{name}": Evidence(PROG, 5.0, name.rsplit(".", 1)[-1]) for name in (
+        "exc.ArgumentError", "exc.InvalidRequestError", "exc.NoForeignKeysError", "exc.NoReferencedTableError",
+        "exc.AmbiguousForeignKeysError", "exc.CompileError", "exc.UnboundExecutionError",
+        "exc.ObjectNotExecutableError",
+        "orm.exc.DetachedInstanceError", "orm.exc.UnmappedInstanceError", "orm.exc.UnmappedClassError",
+        "orm.exc.MappedAnnotationError", "orm.exc.ObjectDeletedError")},
+    # Django refuses a query or a call the calling code got wrong (an unknown field, ORM use from async code)
+    **{f"django.core.exceptions.{name}": Evidence(PROG, 5.0, name) for name in (
+        "FieldError", "SynchronousOnlyOperation", "ImproperlyConfigured", "AppRegistryNotReady", "FieldDoesNotExist")},
     "recoup.policies.errors.CircuitOpenError": Evidence(SVC, 6.0, "recoup CircuitOpenError"),
     "recoup.policies.errors.BulkheadFullError": Evidence(RES, 6.0, "recoup BulkheadFullError"),
     "recoup.policies.errors.RateLimitedError": Evidence(RES, 6.0, "recoup RateLimitedError"),
@@ -189,7 +199,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     # a pool's or lock's timeout is a capacity wait that ran out, not a slow peer
     (r"(?<!Pool)(?<!Lock)Time(d)?[Oo]ut|Deadline", NET, 2.5),
     (r"ServerError|ServiceUnavailable|InternalServerError|BadGateway|GatewayTimeout|Unavailable|ShuttingDown|"
-     r"BusyLoading|CircuitOpen|CircuitBreaker", SVC, 3.5),
+     r"BusyLoading|CircuitOpen|CircuitBreaker|[a-z]Down$", SVC, 3.5),
     (r"RateLimit|Throttl|TooManyRequests|Quota|OutOfMemory|ResourceExhausted|Deadlock|LockTimeout|LockError|"
      r"PoolTimeout|PoolExhausted|PoolFull|EmptyPool|PoolEmpty|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
      r"ThroughputExceeded|QuotaExceeded|RejectedExecution", RES, 3.5),
@@ -299,7 +309,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"temporarily unable to service|down for maintenance", SVC, 3.5, "server-side failure"),
     TextRule(r"circuit[^\n]{0,80}\b(open|opened)\b|breaker (is )?open", SVC, 6.0, "circuit breaker open"),
     TextRule(r"database system is (starting up|shutting down|in recovery)|administrator command|"
-             r"server (is )?(shutting down|starting up)|shutdown in progress|loading the dataset|\bLOADING\b|"
+             r"server (is )?(shutting down|starting up)|shutdown in progress|loading the dataset|"
              r"MASTERDOWN|TRYAGAIN|CLUSTERDOWN|not accepting connections|in recovery mode|"
              r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
@@ -442,10 +452,12 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"illegal [\w ]{0,20}(data|character|input|sequence)|invalid (multibyte|byte) sequence|"
              r"\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
              r"no time zone found|checksum (mismatch|failed|error|are wrong|is wrong|does not match)|"
+             r"checksums? did not match|"
              r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
              r"argument|option|base64|count|character|literal|token|request)|malformed|parse error|"
              r"failed to parse|parsing error|cannot convert|not in gzip format|does not look like a (tar|zip|gzip)|"
-             r"cannot parse|parsing time|\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
+             r"cannot parse|parsing time|\byaml: line \d+: |did not find expected (node|key|<|-|alphabetic)|"
+             r"\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
              r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
              VAL, 3.5, "malformed input"),
     TextRule(r"format not recognized|not recognized as an? [\w ]{1,30}(file|format|archive)|"
@@ -517,12 +529,37 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"release unlocked lock|cannot join current thread|threads can only be started once|"
              r"unmatched [(\[{\\]|unbalanced (parenthes|bracket|brace)|unterminated `?\w'? command|"
              r"not (json )?serializable|could not be (cloned|serialized|pickled)|can(not|'t) (be )?(serialize|pickle)|"
-             r"unsupported type|not supported|\bis negative\b",
+             r"unsupported type|not supported|\bis negative\b|not bound to a session|lazy load operation|"
+             r"could not assemble any primary key|is not mapped|instance [^\n]{1,80} is not persisted",
              PROG, 3.5, "defect in the calling code"),
     TextRule(r"unknown format code|invalid format (spec|specifier|string)|"
              r"not enough arguments for format|unsupported format character|"
              r"(required )?argument( \d+| '\w+')? (is not|must be) an? \w+", PROG, 7.0,
              "wrong call of a library function"),
+    # builtins misused by the calling code raise ValueError too: the message shape, not the type, tells a defect
+    # from bad input (`int("ff", 37)`, `list.remove(x)`, `"a".index("b")`, unpacking a short sequence)
+    TextRule(r"\bnot in (list|tuple|deque)\b|substring not found|dictionary update sequence element|"
+             r"is not in the subpath of|(too many|not enough) values to unpack|base must be >= ?2|"
+             r"generator already executing|(^|\n)(re|sre_constants)\.error: |min repeat greater than max|"
+             r"bad escape \\?\w|multiple repeat|look-behind requires fixed-width",
+             PROG, 12.0, "a builtin misused by the calling code"),
+    TextRule(r"cannot resolve keyword [^\n]{1,80} into field|cannot call this from an async context|"
+             r"use a thread or sync_to_async|(?<!\w)cmake error at [\w./-]*cmakelists\.txt:\d+",
+             PROG, 8.0, "an ORM query or build script the code got wrong"),
+    TextRule(r"does not appear to contain [\w./-]+\.(txt|json|toml|ya?ml|xml|cfg|ini)\b", FS, 5.0,
+             "an expected file is missing"),
+    TextRule(r"error\[e\d{4}\]|(^|\n) *--> [\w./-]+\.rs:\d+:\d+|no suitable driver( found)?\b", PROG, 8.0,
+             "compiler diagnostic or missing driver"),
+    TextRule(r"\binvalid_auth\b|\bnot_authed\b|\btoken_revoked\b|\binvalid_api_key\b|\bmissing_scope\b|"
+             r"\baccount_inactive\b", AUTH, 6.0, "API error code: credentials refused"),
+    TextRule(r"\bis sealed\b|\bvault is sealed|\bsealed vault", SVC, 5.0, "the server is sealed"),
+    TextRule(r"requires a buffer of \d+ bytes|while reading from [^\n]{1,200}\[line +\d+\]", VAL, 5.0,
+             "bad bytes or lines in the input"),
+    # S3-style throttling arrives as a 503 whose body names the cause
+    TextRule(r"reduce your request rate|\bslowdown\b|request rate (is )?too high", RES, 7.0,
+             "throttled by the service"),
+    TextRule(r"\b(endpoint|server|service|api|registry|resource) requires? (auth|authentication|credentials|login|"
+             r"a (valid )?token)\b", AUTH, 5.0, "credentials required"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
 )
@@ -531,6 +568,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
 _TEXT_RULES += tuple(
     TextRule(r"\b(" + "|".join(names) + r")\b", cat, 3.5, "errno name")
     for cat, names in _ERRNO_NAMES.items()
+)
+
+
+#: Rules over the whole text, stack frames included: where an error was raised can name its cause when the
+#: message does not. A timeout raised inside a connection pool's own code is a wait for a free connection.
+FRAME_RULES: tuple[TextRule, ...] = (
+    TextRule(r"(?s)time(d )?out.{0,400}[/\\](pg-pool|generic-pool|[a-z]+[-_]pool)[/\\][\w./\\-]*\.(js|mjs|cjs|py)\b",
+             RES, 8.0, "timed out inside a connection pool"),
 )
 
 
@@ -544,6 +589,7 @@ class Compiled(NamedTuple):
     status_words: re.Pattern[str]
     sqlstate: re.Pattern[str]
     mysql_code: re.Pattern[str]
+    frame_rules: tuple[tuple[re.Pattern[str], TextRule], ...]
 
 
 _STATUS_WORDS = {
@@ -591,7 +637,8 @@ def compiled() -> Compiled:
     # "ERROR 1045 (28000): ..." (mysql client), "(1045, 'Access denied ...')" (Python drivers), "[2002]" (PDO)
     mysql_code = re.compile(r"\bERROR ([12]\d{3}) \(\w{5}\)|^\w[\w.]*: \(([12]\d{3}), ['\"]|\] \[([12]\d{3})\] ",
                             re.MULTILINE)
-    return Compiled(text_rules, type_rules, status, errno_in_text, status_words, sqlstate, mysql_code)
+    frame_rules = tuple((re.compile(_lower_pattern(rule.pattern)), rule) for rule in FRAME_RULES)
+    return Compiled(text_rules, type_rules, status, errno_in_text, status_words, sqlstate, mysql_code, frame_rules)
 
 
 def status_of_words(text: str) -> int | None:
