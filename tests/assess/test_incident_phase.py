@@ -58,8 +58,16 @@ def test_the_five_scenarios_meet_their_expectations(db_url: str, tmp_path: Path)
         assert r["incident"]["status"] == "resolved", name
         assert r["unscaled_seconds"]["detection"] == pytest.approx(r["detection_seconds"] / FACTOR, rel=0.01)
 
+    for name, r in results.items():  # restoration is on record, never after the resolution
+        rto = r["rto"]
+        assert r["restored"] and rto["restored_after_seconds"] is not None, (name, r)
+        assert rto["restored_after_seconds"] <= rto["incident_open_seconds"] + 1e-6, (name, rto)
+        assert rto["fault_held_after_declared_seconds"] >= 0.25 * rto["target_seconds"] - 0.01, (name, rto)
+    # the breaker cascade restores within one 0.25 s reset timeout of the fix, well inside its 2.5 s target
+    assert results["breaker_cascade"]["rto"]["met"] is True, results["breaker_cascade"]["rto"]
     breach = results["rto_breach"]
     assert breach["rto"]["breached"] and breach["rto"]["met"] is False
+    assert breach["rto"]["restored_after_seconds"] > breach["rto"]["target_seconds"]  # still failing at the deadline
     assert breach["rto"]["target_seconds"] == pytest.approx(480 * FACTOR)  # sla_breach: its own incident
     assert breach["incident"]["alerts"] == ["RecoveryTimeObjectiveBreached"]
     assert breach["escalation_notices_delivered"] >= 1
@@ -156,3 +164,19 @@ def test_the_dependency_fails_each_operation_once_then_answers_slowly() -> None:
         assert client.get("/x", params={"op": "2"}).status_code == 503
         with pytest.raises(ValueError, match="mode"):
             dependency.set_mode("/x", "sometimes")
+
+
+def test_the_judge_refuses_a_restoration_recorded_mid_fault() -> None:
+    from recoup.assess.incident_scenarios import Expectation, judge
+
+    result: dict[str, Any] = {
+        "detected": True, "incident": {"declared": True}, "notifications": {"delivered": 1}, "recovered": True,
+        "recovered_seconds": 2.0, "escalation_notices_delivered": 0, "severity_path": [],
+        "rto": {"target_seconds": 1.0, "breached": False}, "restored_seconds": -0.2,
+    }
+    assert judge(result, Expectation()) == []  # a sparse signal's last failure may precede the fix a little
+    result["restored_seconds"] = -0.6
+    [failure] = judge(result, Expectation())
+    assert "restored 0.60 s before the fault was cleared" in failure
+    result["rto"]["breached"] = False
+    assert any("expected rto breached=True" in f for f in judge(result, Expectation(rto_breached=True)))

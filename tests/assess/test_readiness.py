@@ -24,7 +24,7 @@ def scenario(name: str, *, detected: bool = True, delivered: int = 3, met: bool 
                           "signatures_verified": True},
         "escalation_notices_delivered": 1,
         "escalations": [],
-        "rto": {"target_seconds": 2.0, "incident_open_seconds": 1.5 if met else 3.0, "met": met, "breached": not met},
+        "rto": {"target_seconds": 2.0, "restored_after_seconds": 1.5 if met else 3.0, "met": met, "breached": not met},
     }
 
 
@@ -131,7 +131,7 @@ def test_rto_compliance_leaves_out_scenarios_built_to_breach() -> None:
     report["results"]["incidents"]["scenarios"][0] = scenario("spike", met=False)
     c = check(score_readiness(report), "rto_compliance")
     assert c["score"] == 0.5 and c["status"] == "partial"
-    assert "spike open 3.0 s vs target 2.0 s" in c["gap"]
+    assert "spike restored 3.0 s after declared vs target 2.0 s" in c["gap"]
     report["results"]["incidents"]["scenarios"][1] = scenario("pool", met=False)
     assert check(score_readiness(report), "rto_compliance")["status"] == "fail"
 

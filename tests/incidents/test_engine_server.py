@@ -201,6 +201,27 @@ def test_the_incident_api_needs_the_admin_token(server: LiveServer) -> None:
     assert declared.status_code == 201 and declared.json()["declared_by"] == "admin"
 
 
+def test_recovery_recorded_through_the_api(server: LiveServer) -> None:
+    """A person records the restoration: the RTO is judged by it, the incident stays open until resolved."""
+    admin = server.admin_headers
+    declared = httpx.post(f"{server.url}/api/v1/incidents", headers=admin,
+                          json={"title": "Ledger down", "incident_type": "database_connection_exhaustion"}).json()
+    url = f"{server.url}/api/v1/incidents/{declared['id']}/recovered"
+    future = httpx.post(url, json={"by": "ana", "at": "2999-01-01T00:00:00Z"}, headers=admin)
+    assert future.status_code in (400, 422) and "future" in future.text, future.text
+    done = httpx.post(url, json={"by": "ana"}, headers=admin)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["status"] == "triggered" and body["recovered_at"] >= body["declared_at"]
+    assert body["times"]["rto"] == "met" and body["times"]["restore"] < 30
+    assert httpx.post(url, json={"by": "ana"}, headers=admin).status_code == 409  # the first restoration stands
+    detail = httpx.get(f"{server.url}/api/v1/incidents/{declared['id']}", headers=admin).json()
+    [entry] = [e for e in detail["timeline"] if e["kind"] == "recovered"]
+    assert entry["actor"] == "ana" and entry["data"]["source"] == "manual"
+    sla = httpx.get(f"{server.url}/api/v1/sla", headers=admin).json()
+    assert sla["restore"]["count"] == 1 and sla["rto"]["database_connection_exhaustion"]["met"] == 1
+
+
 def test_an_alertmanager_critical_alert_opens_an_incident(server: LiveServer) -> None:
     payload = {
         "version": "4", "groupKey": "{}:{}", "status": "firing", "receiver": "recoup", "truncatedAlerts": 0,

@@ -258,7 +258,7 @@ def test_the_lifecycle_by_hand(store: Store) -> None:
     kinds = [e.kind.value for e in timeline]
     assert kinds == ["declared", "notification_queued", "notification_delivered", "role_assigned", "role_assigned",
                      "role_assigned", "role_assigned", "note", "recovery_action", "acknowledged",
-                     "notification_queued", "resolved", "notification_queued"]
+                     "notification_queued", "recovered", "resolved", "notification_queued"]
     assert timeline[2].at == T0 + 2  # delivery is recorded at the time it happened
     assert timeline[8].data == {"breaker": "payments"}
     assert timeline[7].actor == "carol"
@@ -302,10 +302,10 @@ def test_invalid_operations_are_refused_and_change_nothing(store: Store) -> None
         mgr.acknowledge(incident.id, "bob")
     with pytest.raises(IncidentStateError, match="already resolved"):
         mgr.resolve(incident.id, "bob")
-    assert len(mgr.timeline(incident.id)) == before + 4  # ack + its notice, resolve + its notice
+    assert len(mgr.timeline(incident.id)) == before + 5  # ack + its notice, recovered, resolve + its notice
     assert len(mgr.list_incidents()) == 1  # the refused declarations wrote nothing
     total = store.transaction(lambda s: s.scalar(select(func.count()).select_from(TimelineRow)), write=False)
-    assert total == before + 4
+    assert total == before + 5
 
 
 def test_listing_filters_by_status_and_time(store: Store) -> None:

@@ -74,7 +74,9 @@ def test_a_draft_has_every_section_filled_from_the_record(store: Store) -> None:
     assert "  - `HighErrorRate` on `api` (critical), active from 2027-01-05 09:59:20, last seen firing\n" in text
     assert "| Time to detect (MTTD) | 40s |" in text
     assert "| Time to acknowledge (MTTA) | 5m 10s |" in text
-    assert "| Time to recover (MTTR) | 6m 40s |" in text
+    # resolved with no recovery on record: the service counts as restored when the incident resolved
+    assert "| Time to restore service (RTO measure) | 6m 40s |" in text
+    assert "| Time to resolve (MTTR) | 6m 40s |" in text
     assert "| RTO target | 2m (breached) |" in text
     assert "Roles: commander carol, scribe (none), responders (none)." in text
     # one table row per timeline entry, the note flattened and its pipe escaped

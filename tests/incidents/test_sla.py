@@ -92,8 +92,9 @@ def test_a_late_resolution_without_a_tick_is_still_a_breach(store: Store) -> Non
     incident = mgr.declare("pool exhausted", "critical", by="carol", incident_type="database_connection_exhaustion")
     clock.t = T0 + 45
     done = mgr.resolve(incident.id, "carol")
-    assert done.rto_breached_at == T0 + 30
-    assert [e.kind for e in mgr.timeline(incident.id)][-2:] == [TimelineKind.RTO_BREACHED,
+    assert done.rto_breached_at == T0 + 30 and done.recovered_at == T0 + 45  # resolving says restored, at the latest
+    assert [e.kind for e in mgr.timeline(incident.id)][-4:] == [TimelineKind.RECOVERED, TimelineKind.RTO_BREACHED,
+                                                                TimelineKind.RESOLVED,
                                                                 TimelineKind.NOTIFICATION_QUEUED]
     assert incident_times(done).rto == "breached"
 
@@ -124,12 +125,14 @@ def test_response_times_from_stored_incidents(store: Store) -> None:
     assert (times.detect, times.acknowledge, times.recover, times.rto) == (20, 60, 400, "breached")
     times = incident_times(mgr.get(three.id))
     assert (times.detect, times.acknowledge, times.recover, times.rto) == (None, None, None, "open")
+    assert (times.restore, incident_times(mgr.get(one.id)).restore) == (None, 90)  # resolved by hand: restored then
 
     report = sla_report(mgr.list_incidents())
     assert report.incidents == 3
     assert report.mttd == Stats(2, 30.0, 30.0, 39.0)
     assert report.mtta == Stats(2, 45.0, 45.0, 58.5)
     assert report.mttr == Stats(2, 245.0, 245.0, 384.5)
+    assert report.restore == report.mttr  # nothing recorded a recovery before the resolutions
     assert report.rto == {"(none)": RtoCompliance(met=0, breached=1, open=0),
                           "error_rate_spike": RtoCompliance(met=1, breached=0, open=1)}
     ranged = sla_report(mgr.list_incidents(), since=T0 + 500, until=T0 + 1500)

@@ -21,7 +21,7 @@ _TEMPLATE = "report.html.j2"
 
 #: Event names on the detection timeline, in the order they normally happen.
 TIMELINE_EVENTS = ("fault on", "alert firing", "incident declared", "first notification", "escalation",
-                   "RTO breached", "fault cleared", "incident resolved")
+                   "RTO breached", "fault cleared", "service restored", "incident resolved")
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -184,6 +184,9 @@ def detection_lanes(results: Mapping[str, Any]) -> tuple[list[tuple[str, list[tu
         healed, took = _number(s.get("fault_seconds")), _number(s.get("recovered_seconds"))
         if healed is not None and took is not None and s.get("recovered"):
             events.append((healed + took, "incident resolved"))
+        restored = _number(s.get("restored_seconds"))
+        if healed is not None and restored is not None and s.get("restored"):
+            events.append((healed + restored, "service restored"))
         if healed is not None:
             spans.append((name, 0.0, healed, "fault active"))
         lanes.append((name, sorted(events, key=lambda e: (e[0], TIMELINE_EVENTS.index(e[1])))))

@@ -50,8 +50,15 @@ METHOD = (
     "Escalations: the incident timeline's escalation steps and RTO breaches.",
     "Notifications: webhook deliveries the local receiver verified (HMAC-SHA256 signature), for this scenario's "
     "project or incidents; first arrival measured from t0 on the receiver's clock.",
-    "Recovered in: fault cleared → the incident's resolved_at (it resolves by itself when every attached alert "
-    "has resolved). RTO: the incident's scaled target; breached when the server recorded rto_breached_at.",
+    "Each scenario holds its fault for a quarter of its incident's RTO target after the declaration (the "
+    "RTO-breach scenario: one and a half times the target), then clears it: the rest of the target is the "
+    "system's, to restore the service and show it.",
+    "Restored in: fault cleared → the incident's recovered_at, when the server's recovery watch saw the "
+    "service's own signals (its firing rules re-evaluated over a short recovery window) healthy again and "
+    "stable. Resolved in: fault cleared → resolved_at, which lags by the rules' windows and keep_firing_for.",
+    "RTO: declared_at → recovered_at against the incident's scaled target, the server's own verdict; an "
+    "incident that restored in time is met even if it resolves later. Breach: recorded (and paged) when the "
+    "target passed with the service not restored.",
 )
 
 
@@ -246,7 +253,7 @@ def _s(value: Any, factor: float) -> str:
 
 def _row(r: dict[str, Any], factor: float) -> str:
     if "incident" not in r:
-        return f"| {r.get('title', r['name'])} | {r['expected']} | — | — | — | — | — | — | — | **FAIL** |"
+        return f"| {r.get('title', r['name'])} | {r['expected']} | — | — | — | — | — | — | — | — | **FAIL** |"
     inc = r["incident"]
     incident = (f"#{inc['id']} {inc['severity']} after {inc['declared_after_seconds']:.2f} s"
                 if inc["declared"] and inc["declared_after_seconds"] is not None else "not declared")
@@ -255,12 +262,20 @@ def _row(r: dict[str, Any], factor: float) -> str:
     notes = (f"{n['delivered']} delivered, first after {n['first_after_seconds']:.2f} s"
              if n["first_after_seconds"] is not None else "none delivered")
     rto = r["rto"]
+    state = "breached" if rto["breached"] else "met" if rto["met"] else "open"
+    restored = rto.get("restored_after_seconds")
     rto_text = "—" if rto["target_seconds"] is None else (
-        f"target {rto['target_seconds']:.2f} s: {'breached' if rto['breached'] else 'met' if rto['met'] else 'open'}")
+        f"restored {restored:.2f} s after declared vs target {rto['target_seconds']:.2f} s: {state}"
+        if restored is not None else f"target {rto['target_seconds']:.2f} s: {state}")
     path = " → ".join(r["severity_path"]) or "—"
     verdict = "pass" if r["passed"] else "**FAIL**"
     return (f"| {r['title']} | {r['expected']} | {_s(r['detection_seconds'], factor)} | {path} | {incident} | "
-            f"{escalations} | {notes} | {_s(r['recovered_seconds'], factor)} | {rto_text} | {verdict} |")
+            f"{escalations} | {notes} | {_s(r.get('restored_seconds'), factor)} | "
+            f"{_s(r['recovered_seconds'], factor)} | {rto_text} | {verdict} |")
+
+
+_RESTORED_BY = {"recovery_watch": "the server's recovery watch", "resolved": "the incident resolving",
+                "manual": "hand"}
 
 
 def incidents_markdown(summary: dict[str, Any]) -> list[str]:
@@ -279,8 +294,8 @@ def incidents_markdown(summary: dict[str, Any]) -> list[str]:
         *[f"- {line}" for line in summary["method"]],
         "",
         "| scenario | expected | detected in | severity path | incident | escalations | notifications | "
-        "recovered in | RTO | result |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "restored in | resolved in | RTO | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *[_row(r, factor) for r in summary["scenarios"]],
         "",
     ]
@@ -295,6 +310,11 @@ def incidents_markdown(summary: dict[str, Any]) -> list[str]:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["notifications"]["by_kind"].items()))
             details.append(f"notifications by kind: {kinds or 'none'}")
         details += [f"escalation after {e['after_seconds']} s: {e['text']}" for e in r.get("escalations", [])]
+        rto = r.get("rto") or {}
+        if rto.get("fault_held_after_declared_seconds") is not None:
+            how = _RESTORED_BY.get(str(r.get("restored_by")), "nothing yet")
+            details.append(f"fault held {rto['fault_held_after_declared_seconds']} s after the declaration; "
+                           f"restoration recorded by {how}")
         details += list(r.get("notes", []))
         lines.append(f"**{r.get('title', r['name'])}** (rule {r['rule']}, incident type {r['incident_type']})")
         lines.append("")

@@ -11,8 +11,11 @@ resolve. `measure` then reads what the server and the local receiver saw:
 * incident: declared or not, ``declared_at`` - ``t0``; escalation steps and RTO breaches from the timeline;
 * notifications: deliveries the local receiver verified (HMAC signature) for this scenario's project or
   incidents: count, kinds, first arrival - ``t0``;
-* recovery: ``t_heal`` -> the incident's ``resolved_at``; RTO: the incident's (scaled) target, breached when
-  the server recorded ``rto_breached_at``.
+* restoration: ``t_heal`` -> the incident's ``recovered_at`` (when the server saw the service's own signals
+  healthy again, `recoup.incidents.recovery_watch`); resolution: ``t_heal`` -> ``resolved_at``, which lags it by
+  the alerts' windows;
+* RTO: the incident's (scaled) target against declared -> ``recovered_at``, the server's own verdict
+  (``times.rto``); an RTO breach the server recorded (``rto_breached_at``) is reported with when it was.
 
 Each scenario sends to its own project, so incidents of one never absorb alerts of another (the incident
 manager relates alerts by project)."""
@@ -256,7 +259,7 @@ class Expectation:
     detected: bool = True
     declared: bool = True
     notified: bool = True
-    recovered: bool = True
+    recovered: bool = True  # the incident resolves after the fault is cleared
     escalation_notice: bool | None = None
     rto_breached: bool | None = None
     severities: tuple[str, ...] = ()  # must all appear in the alert's severity path, in this order
@@ -371,6 +374,12 @@ class Marks:
     notes: list[str] = field(default_factory=list)
 
 
+#: How much earlier than the fault's clearing a restoration may be recorded, as a share of the RTO target,
+#: before the judge calls it wrong: a sparse failure signal (one slow recovery a second) ends at its last
+#: failure, which can come a little before the fix.
+RESTORE_SLACK = 0.25
+
+
 def _since(later: float | None, earlier: float | None) -> float | None:
     return None if later is None or earlier is None else later - earlier
 
@@ -427,9 +436,15 @@ def measure(env: ScenarioEnv, marks: Marks, *, expected: Expectation, receiver: 
     ]
     declared_at = float(primary["declared_at"]) if primary else None
     resolved_at = detail.get("resolved_at") if detail else None
+    restored_at = detail.get("recovered_at") if detail else None
     target = float(primary["rto_target_seconds"]) if primary else None
-    breached = bool(detail.get("rto_breached_at")) if detail else False
+    times = dict(detail.get("times") or {}) if detail else {}
+    verdict = times.get("rto") if primary else None
+    breach_recorded_at = detail.get("rto_breached_at") if detail else None
     recovered_in = _since(resolved_at, marks.t_heal)
+    restored_in = _since(restored_at, marks.t_heal)
+    restored_entries = [e for e in timeline if e["kind"] == "recovered"]
+    restored_by = str(dict(restored_entries[0].get("data") or {}).get("source", "")) if restored_entries else None
     incident_severities = [str(e.get("data", {}).get("severity")) for e in timeline if e["kind"] == "declared"]
     if any(e["kind"] == "rto_breached" for e in timeline) and incident_severities[-1:] != ["critical"]:
         incident_severities.append("critical")
@@ -470,15 +485,25 @@ def measure(env: ScenarioEnv, marks: Marks, *, expected: Expectation, receiver: 
         },
         "recovered": resolved_at is not None,
         "recovered_seconds": _round(recovered_in),
+        "restored": restored_at is not None,
+        "restored_seconds": _round(restored_in),
+        "restored_by": restored_by,
         "rto": {
             "target_seconds": _round(target),
-            "breached": breached,
-            "met": None if primary is None else (not breached and resolved_at is not None),
+            "measured": "declared_at → recovered_at",
+            "restored_after_seconds": _round(times.get("restore")),
+            "fault_held_after_declared_seconds": _round(_since(marks.t_heal, declared_at)),
+            "breached": verdict == "breached",
+            "met": None if primary is None else verdict == "met",
+            "breach_recorded_after_seconds": _round(_since(breach_recorded_at, declared_at)),
             "incident_open_seconds": _round(_since(resolved_at, declared_at)),
         },
         "unscaled_seconds": {
             "detection": _round(None if fired_at is None or t0 is None else (fired_at - t0) / env.factor),
             "recovered": _round(None if recovered_in is None else recovered_in / env.factor),
+            "restored": _round(None if restored_in is None else restored_in / env.factor),
+            "restored_after_declared": _round(None if times.get("restore") is None
+                                              else float(times["restore"]) / env.factor),
             "rto_target": _round(None if target is None else target / env.factor),
         },
         "notes": [*env.notes, *marks.notes],
@@ -528,6 +553,10 @@ def judge(result: Mapping[str, Any], expected: Expectation) -> list[str]:
         out.append("expected the incident to resolve after the fault cleared; it did not within the time allowed")
     elif expected.recovered and (result["recovered_seconds"] or 0.0) < 0:
         out.append("the incident resolved while the fault was still on: its alerts stopped holding mid-fault")
+    early, target = result.get("restored_seconds"), result["rto"].get("target_seconds")
+    if early is not None and target is not None and early < -RESTORE_SLACK * target:
+        out.append(f"the server recorded the service restored {-early:.2f} s before the fault was cleared: its "
+                   "recovery signal read a quiet moment as a recovery")
     if expected.escalation_notice and not result["escalation_notices_delivered"]:
         out.append("expected an escalation notice delivered to the local receiver, none arrived")
     if expected.rto_breached is not None and result["rto"]["breached"] != expected.rto_breached:

@@ -325,9 +325,9 @@ def check_recovery(results: Mapping[str, Any]) -> _Check:
 
 
 def check_rto_compliance(results: Mapping[str, Any]) -> _Check:
-    method = ("incident scenarios whose incident the server resolved within its incident type's RTO target "
-              "(rto.met: declared → resolved, fault time included) / scenarios with a target, leaving out "
-              "scenarios built to breach it (expected: 'RTO breached')")
+    method = ("incident scenarios whose service the server recorded restored within its incident type's RTO "
+              "target (rto.met: declared → recovered_at, the server's recovery watch; resolution comes later) / "
+              "scenarios with a target, leaving out scenarios built to breach it (expected: 'RTO breached')")
     facts: list[dict[str, Any]] = []
     judged = 0
     breached: list[str] = []
@@ -338,20 +338,21 @@ def check_rto_compliance(results: Mapping[str, Any]) -> _Check:
         judged += 1
         met = rto.get("met") if rto.get("met") is not None else not rto.get("breached")
         facts += [_ev(f"results.incidents.scenarios[{i}].rto.target_seconds", rto.get("target_seconds")),
-                  _ev(f"results.incidents.scenarios[{i}].rto.incident_open_seconds", rto.get("incident_open_seconds")),
+                  _ev(f"results.incidents.scenarios[{i}].rto.restored_after_seconds",
+                      rto.get("restored_after_seconds")),
                   _ev(f"results.incidents.scenarios[{i}].rto.met", met)]
         if not met:
             held = f", fault held {s['fault_seconds']} s" if s.get("fault_seconds") is not None else ""
-            breached.append(f"{_name(s, i)} open {rto.get('incident_open_seconds')} s vs target "
-                            f"{rto.get('target_seconds')} s{held}")
+            breached.append(f"{_name(s, i)} restored {rto.get('restored_after_seconds')} s after declared vs "
+                            f"target {rto.get('target_seconds')} s{held}")
     if judged == 0:
         return _Check("rto_compliance", None, facts, method, "no incident scenario carried an RTO target to judge",
                       "run the assessment without --no-incidents")
     return _Check(
         "rto_compliance", (judged - len(breached)) / judged, facts, method,
         f"{len(breached)} of {judged} scenarios breached their RTO: {'; '.join(breached)}" if breached else None,
-        "shorten detection (rule windows, `for`) and recovery (keep_firing_for, auto-resolve), or set an RTO "
-        "target the service can meet (incidents policy)" if breached else None,
+        "shorten the time to restore the service (recovery policies, breaker reset timeouts, failover), or set "
+        "an RTO target the service can meet (incidents policy)" if breached else None,
     )
 
 

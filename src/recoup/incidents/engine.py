@@ -13,7 +13,12 @@ flow, with one rule about threads.
 
 The evaluator lives in the event loop: it is pure in-memory work, cheap per observation, and that is what makes
 detection immediate. Routing and incidents write to the store, so they run in a worker thread, serialised by
-a lock; API calls that change them (acknowledge, silence, declare) take the same lock."""
+a lock; API calls that change them (acknowledge, silence, declare) take the same lock.
+
+Recovery: the same observations also feed a `RecoveryWatch` (the rules over a short recovery window). Each pass
+asks it which open incidents' signals are healthy again, records confirmed recoveries (``recovered_at``, what
+the RTO is measured to) before the RTO check, and holds back the RTO breach of an incident healthy since before
+its deadline until that is confirmed or broken."""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from recoup.incidents.external import transitions_from_alertmanager
 from recoup.incidents.incidents import IncidentManager
 from recoup.incidents.model import AlertTransition, Notice
 from recoup.incidents.notify import Delivery, NotificationQueue, NotificationWorker
+from recoup.incidents.recovery_watch import RecoveryProbe, RecoveryWatch
 from recoup.incidents.routing import Router
 from recoup.incidents.signals import Observation, observe
 from recoup.incidents.silences import SqlSilenceStore
@@ -88,7 +94,12 @@ class IncidentEngine:
         self.evaluator = Evaluator(config.rules, clock=clock)
         self.silences = SqlSilenceStore(store, clock=clock, load=False)
         self.router = Router(config.routing, clock=clock, silences=self.silences, sink=self.sink)
-        self.incidents = IncidentManager(store, config.policy, clock=clock, sink=self.sink, url=url)
+        rto = config.policy.rto
+        window = rto.recovery_window(floor=2 * evaluation_interval)
+        self.recovery = RecoveryWatch(RecoveryProbe(config.rules, window, clock=clock),
+                                      stable_for=rto.stable_for(window))
+        self.incidents = IncidentManager(store, config.policy, clock=clock, sink=self.sink, url=url,
+                                         recovery_hint=self.recovery.healthy_since)
         self.worker = NotificationWorker(self.queue, config.notify, clock=clock, on_delivered=self._delivered)
         self.listeners: list[TransitionListener] = []
         self._pending: list[AlertTransition] = []
@@ -140,6 +151,7 @@ class IncidentEngine:
 
     def observe(self, observations: Sequence[Observation]) -> None:
         self.observations += len(observations)
+        self.recovery.observe(observations)
         transitions = self.evaluator.observe(observations)
         if transitions:
             self._queue(transitions)
@@ -225,8 +237,9 @@ class IncidentEngine:
                 raise
             self._unfiled = []
         self._file_recoveries()
+        self._watch_recovery()
         self.router.tick()
-        self.incidents.tick()
+        self.incidents.tick(recovering=self.recovery.pending())
         self._due = self._earliest_due()
         if transitions:
             for listener in self.listeners:
@@ -249,8 +262,16 @@ class IncidentEngine:
                         incident.id, f"{service}: {summary}", {"service": service, "actions": actions}
                     )
 
+    def _watch_recovery(self) -> None:
+        """Record the recoveries the watch confirms (each open incident judged once per pass)."""
+        now = self.clock()
+        for recovery in self.recovery.update(self.incidents.open_incidents(), now):
+            self.incidents.record_recovery(recovery.incident_id, recovery.recovered_at, recovery.evidence)
+
     def _earliest_due(self) -> float | None:
-        candidates = [t for t in (self.router.next_due(), self.incidents.next_due()) if t is not None]
+        waiting = self.recovery.pending()
+        candidates = [t for t in (self.router.next_due(), self.incidents.next_due(exclude=waiting),
+                                  self.recovery.next_due()) if t is not None]
         return min(candidates) if candidates else None
 
     async def call(self, work: Callable[[], T]) -> T:

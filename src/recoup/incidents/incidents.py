@@ -15,6 +15,13 @@ than opening a new one; an alert already attached to an open incident just recor
 an alert raises an unacknowledged incident's severity so that another escalation policy applies (warning ->
 critical), the incident switches to that policy and pages its first step at once.
 
+Recovery vs resolution: ``recovered_at`` is when the incident's services were restored (their own signals healthy
+again, as the engine's recovery watch confirms, or recorded by hand with `IncidentManager.mark_recovered`);
+``resolved_at`` is when the incident closed, which for an auto-resolved incident lags the restoration by its
+alerts' windows. The RTO is measured declared -> recovered (`recoup.incidents.sla`); an incident that closes
+without a recorded recovery counts as recovered when it closed (or when the recovery watch saw it healthy, if
+that was earlier and merely not yet confirmed).
+
 Every public operation is one store transaction: nothing is half-written. Notices are handed to the sink after
 that transaction commits (the sink is the durable delivery queue, possibly in the same SQLite file, which a
 still-open write transaction would block); their intent is in the timeline (``notification_queued``, with the
@@ -25,7 +32,7 @@ handing the same notice again later is delivered once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -163,6 +170,7 @@ class TimelineKind(StrEnum):
     NOTIFICATION_DELIVERED = "notification_delivered"
     ESCALATION_STEP = "escalation_step"
     RTO_BREACHED = "rto_breached"
+    RECOVERED = "recovered"
     RECOVERY_ACTION = "recovery_action"
     NOTE = "note"
     ROLE_ASSIGNED = "role_assigned"
@@ -220,6 +228,8 @@ class Incident:
     escalation_repeat: int
     next_escalation_at: float | None
     alerts: tuple[IncidentAlert, ...]
+    #: When the service was restored (None until the recovery watch or a person says so).
+    recovered_at: float | None = None
 
     @property
     def is_open(self) -> bool:
@@ -285,6 +295,7 @@ def _to_incident(row: IncidentRow, alerts: Sequence[IncidentAlertRow], responder
         responders=tuple(responders), escalation_policy=row.escalation_policy, escalation_step=row.escalation_step,
         escalation_repeat=row.escalation_repeat, next_escalation_at=_ots(row.next_escalation_at),
         alerts=tuple(_to_alert(a) for a in sorted(alerts, key=lambda a: a.id)),
+        recovered_at=_ots(row.recovered_at),
     )
 
 
@@ -356,12 +367,16 @@ class IncidentManager:
         clock: Callable[[], float] = time.time,
         sink: NoticeSink,
         url: Callable[[int], str] | None = None,
+        recovery_hint: Callable[[int], float | None] | None = None,
     ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
         self.sink = sink
         self._url = url
+        #: When the engine's recovery watch has seen an incident healthy, not yet long enough to confirm it: an
+        #: incident closing meanwhile was restored then, not at its closing.
+        self._recovery_hint = recovery_hint
 
     # -- plumbing
 
@@ -739,19 +754,79 @@ class IncidentManager:
         return self._change(incident_id, change)
 
     def _close(self, session: Session, outbox: _Outbox, row: IncidentRow, by: str, at: float, why: str) -> None:
+        if row.recovered_at is None:  # closing says the service is restored, at the latest now
+            hint = self._recovery_hint(row.id) if self._recovery_hint is not None else None
+            if hint is not None and hint <= at:
+                self._recover(session, row, hint, at, SYSTEM_ACTOR, "healthy since then (recovery watch), confirmed "
+                              "by the incident resolving", {"source": "recovery_watch"})
+            else:
+                self._recover(session, row, at, at, by, f"restored when resolved ({why})", {"source": "resolved"})
         row.status = IncidentStatus.RESOLVED.value
         row.resolved_at, row.resolved_by = _dt(at), by
         row.next_escalation_at = None
-        recovery = at - _ts(row.declared_at)
-        self._entry(session, row, at, TimelineKind.RESOLVED, why, actor=by, data={"recovery_seconds": recovery})
-        if row.rto_breached_at is None and recovery > row.rto_target_seconds:
-            deadline = _ts(row.declared_at) + row.rto_target_seconds
+        open_for = at - _ts(row.declared_at)
+        self._entry(session, row, at, TimelineKind.RESOLVED, why, actor=by,
+                    data={"recovery_seconds": open_for, "resolve_seconds": open_for})
+        self._notify(session, outbox, row, NoticeKind.INCIDENT_RESOLVED, "resolved", self._paged(session, row), at,
+                     text=f"Incident #{row.id} resolved after {open_for:.0f}s: {why}")
+
+    def _recover(self, session: Session, row: IncidentRow, when: float, at: float, by: str, why: str,
+                 data: Mapping[str, Any]) -> None:
+        """Record the restoration at ``when`` (entry written at ``at``). Judges the RTO: later than the target
+        and not yet marked, the breach is recorded (no page: the service is back)."""
+        row.recovered_at = _dt(when)
+        declared = _ts(row.declared_at)
+        restore = max(0.0, when - declared)
+        deadline = declared + row.rto_target_seconds
+        met = when <= deadline
+        self._entry(session, row, at, TimelineKind.RECOVERED,
+                    f"service restored after {restore:.1f}s ({'within' if met else 'over'} the RTO of "
+                    f"{row.rto_target_seconds:.0f}s): {why}", actor=by,
+                    data={**data, "recovered_at": when, "restore_seconds": restore,
+                          "rto_target_seconds": row.rto_target_seconds, "deadline": deadline, "rto_met": met})
+        if not met and row.rto_breached_at is None:
             row.rto_breached_at = _dt(deadline)
             self._entry(session, row, at, TimelineKind.RTO_BREACHED,
-                        f"recovered after {recovery:.0f}s, over the RTO of {row.rto_target_seconds:.0f}s",
+                        f"restored after {restore:.0f}s, over the RTO of {row.rto_target_seconds:.0f}s",
                         data={"deadline": deadline, "rto_target_seconds": row.rto_target_seconds})
-        self._notify(session, outbox, row, NoticeKind.INCIDENT_RESOLVED, "resolved", self._paged(session, row), at,
-                     text=f"Incident #{row.id} resolved after {recovery:.0f}s: {why}")
+
+    def mark_recovered(self, incident_id: int, by: str, *, at: float | None = None) -> Incident:
+        """Record by hand that the incident's service is restored, now or at ``at`` (epoch seconds, not in the
+        future, not before the fault began). Once per incident: the first restoration is what the RTO judges."""
+        by = _text("by", by, NAME_MAX)
+        when = None if at is None else _epoch("at", at)
+
+        def change(session: Session, outbox: _Outbox, row: IncidentRow, now: float) -> None:
+            if row.recovered_at is not None:
+                raise IncidentStateError(f"incident {row.id} was already recorded as recovered at "
+                                         f"{row.recovered_at.isoformat()}")
+            moment = now if when is None else when
+            if moment > now:
+                raise InvalidInput("at", "a recovery cannot be recorded in the future")
+            start = row.fault_started_at or row.declared_at
+            if moment < _ts(start):
+                raise InvalidInput("at", f"before the fault began ({start.isoformat()})")
+            self._recover(session, row, moment, now, by, f"recorded by {by}", {"source": "manual"})
+
+        return self._change(incident_id, change)
+
+    def record_recovery(self, incident_id: int, recovered_at: float, evidence: Mapping[str, Any]) -> Incident | None:
+        """The recovery watch confirmed the incident's signals healthy since ``recovered_at``. A no-op (None)
+        for an incident already recovered or resolved: the first restoration stands."""
+        when = _epoch("recovered_at", recovered_at)
+        at = self.clock()
+
+        def work(session: Session, outbox: _Outbox) -> Incident | None:
+            row = self._row(session, incident_id)
+            if row.recovered_at is not None or row.status == IncidentStatus.RESOLVED.value:
+                return None
+            self._recover(session, row, min(when, at), at, SYSTEM_ACTOR,
+                          "the incident's signals are healthy again (recovery watch)", dict(evidence))
+            session.flush()
+            return _load(session, [row])[0]
+
+        result: Incident | None = self._run(work)
+        return result
 
     def assign_role(self, incident_id: int, role: Role | str, person: str, *, by: str | None = None) -> Incident:
         """Set the commander or scribe (replacing the previous one), or add a responder (adding one twice is a
@@ -863,6 +938,17 @@ class IncidentManager:
         result: list[Incident] = self._run(work, write=False)
         return result
 
+    def open_incidents(self, limit: int = 1000) -> list[Incident]:
+        """Triggered and acknowledged incidents, newest first (what the engine's passes look at)."""
+
+        def work(session: Session, outbox: _Outbox) -> list[Incident]:
+            rows = session.scalars(select(IncidentRow).where(IncidentRow.status.in_(_OPEN))
+                                   .order_by(IncidentRow.declared_at.desc(), IncidentRow.id.desc()).limit(limit))
+            return _load(session, rows.all())
+
+        result: list[Incident] = self._run(work, write=False)
+        return result
+
     def timeline(self, incident_id: int) -> list[TimelineEntry]:
         """Every entry, oldest first (ties in insertion order)."""
 
@@ -877,14 +963,18 @@ class IncidentManager:
 
     # -- time-driven
 
-    def tick(self, now: float | None = None) -> list[Incident]:
+    def tick(self, now: float | None = None, *, recovering: Mapping[int, float] | None = None) -> list[Incident]:
         """Send due escalation steps and check RTO targets; the incidents changed.
 
-        RTO breach (chosen behaviour): an unresolved incident whose ``declared_at + rto_target`` has passed is
-        marked breached once (``rto_breached_at`` = that deadline, timeline ``rto_breached``), raised to critical,
-        and its policy's last-step targets get an ESCALATION notice, even if it was acknowledged (the RTO is about
-        recovery, not response). Escalation steps themselves are not restarted."""
+        RTO breach (chosen behaviour): an incident not recovered (``recovered_at`` unset) whose
+        ``declared_at + rto_target`` has passed is marked breached once (``rto_breached_at`` = that deadline,
+        timeline ``rto_breached``), raised to critical, and its policy's last-step targets get an ESCALATION
+        notice, even if it was acknowledged (the RTO is about recovery, not response). Escalation steps
+        themselves are not restarted. ``recovering`` maps incidents the recovery watch sees healthy, not yet
+        for long enough, to since when: one healthy since before its deadline is judged when that is
+        confirmed or broken, not paged meanwhile."""
         at = self.clock() if now is None else float(now)
+        healthy = dict(recovering or {})
 
         def work(session: Session, outbox: _Outbox) -> list[Incident]:
             changed: dict[int, IncidentRow] = {}
@@ -897,11 +987,15 @@ class IncidentManager:
                 self._escalate(session, outbox, row, at)
                 changed[row.id] = row
             open_rows = session.scalars(
-                select(IncidentRow).where(IncidentRow.status.in_(_OPEN), IncidentRow.rto_breached_at.is_(None))
+                select(IncidentRow).where(IncidentRow.status.in_(_OPEN), IncidentRow.rto_breached_at.is_(None),
+                                          IncidentRow.recovered_at.is_(None))
                 .order_by(IncidentRow.id).with_for_update()
             ).all()
             for row in open_rows:
-                if _ts(row.declared_at) + row.rto_target_seconds <= at:
+                deadline = _ts(row.declared_at) + row.rto_target_seconds
+                if row.id in healthy and healthy[row.id] <= deadline:
+                    continue
+                if deadline <= at:
                     self._breach(session, outbox, row, at)
                     changed[row.id] = row
             session.flush()
@@ -948,19 +1042,22 @@ class IncidentManager:
                      text=f"Incident #{row.id} missed its recovery-time objective of "
                      f"{row.rto_target_seconds:.0f}s", data={"reason": "rto_breached"})
 
-    def next_due(self) -> float | None:
-        """When `tick` next has something to do (an escalation step or an RTO deadline), or None."""
+    def next_due(self, *, exclude: Collection[int] = ()) -> float | None:
+        """When `tick` next has something to do (an escalation step or an RTO deadline), or None. ``exclude``:
+        incidents whose RTO deadline waits on the recovery watch (the ``recovering`` of `tick`)."""
 
         def work(session: Session, outbox: _Outbox) -> float | None:
             times = [_ts(t) for t in session.scalars(
                 select(IncidentRow.next_escalation_at).where(IncidentRow.status == IncidentStatus.TRIGGERED.value,
                                                              IncidentRow.next_escalation_at.is_not(None)))
                      if t is not None]
-            for declared, target in session.execute(
-                select(IncidentRow.declared_at, IncidentRow.rto_target_seconds)
-                .where(IncidentRow.status.in_(_OPEN), IncidentRow.rto_breached_at.is_(None))
+            for incident_id, declared, target in session.execute(
+                select(IncidentRow.id, IncidentRow.declared_at, IncidentRow.rto_target_seconds)
+                .where(IncidentRow.status.in_(_OPEN), IncidentRow.rto_breached_at.is_(None),
+                       IncidentRow.recovered_at.is_(None))
             ):
-                times.append(_ts(declared) + target)
+                if incident_id not in exclude:
+                    times.append(_ts(declared) + target)
             return min(times) if times else None
 
         result: float | None = self._run(work, write=False)

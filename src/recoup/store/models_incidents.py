@@ -51,6 +51,9 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
     rto_target_seconds: Mapped[float] = mapped_column(Float)
+    #: When the incident's services were restored (their signals healthy again, or recorded by hand): what the
+    #: RTO is measured to; resolution usually comes later.
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rto_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     commander: Mapped[str | None] = mapped_column(String(NAME_MAX))
     scribe: Mapped[str | None] = mapped_column(String(NAME_MAX))

@@ -225,6 +225,20 @@ async def resolve_incident(incident_id: IncidentId, body: AckIn, state: StateDep
     return _incident_out(await engine.call(lambda: engine.incidents.resolve(incident_id, body.by)))
 
 
+class RecoveredIn(_In):
+    by: Actor = "admin"
+    at: datetime | None = Field(default=None, description="When the service was restored (default: now).")
+
+
+@router.post("/incidents/{incident_id}/recovered")
+async def mark_recovered(incident_id: IncidentId, body: RecoveredIn, state: StateDep) -> dict[str, Any]:
+    """Record that the incident's service is restored (the RTO is measured to it), when the signals cannot
+    say so themselves; the incident stays open until it is resolved."""
+    engine = _engine(state)
+    at = body.at.timestamp() if body.at is not None else None
+    return _incident_out(await engine.call(lambda: engine.incidents.mark_recovered(incident_id, body.by, at=at)))
+
+
 class RoleIn(_In):
     role: Role
     person: str = Field(min_length=1, max_length=200)
