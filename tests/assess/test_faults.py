@@ -70,3 +70,33 @@ def test_hung_upstream_is_ended_by_a_timeout(fault: FaultKind, ctx: FaultContext
 def test_hang_fault_without_a_stalling_peer_says_so(ctx: FaultContext) -> None:
     with pytest.raises(RuntimeError, match="stall_port"):
         asyncio.run(TIMEOUT_FAULTS[0].provoke(ctx))
+
+
+HTTP_FAULTS = {"http-503": (503, "service", 0.0), "http-502": (502, "service", None),
+               "http-429": (429, "resource", 0.0), "http-401": (401, "auth", None)}
+
+
+def test_http_faults_through_aiohttp_against_the_upstream_process_are_real_client_errors() -> None:
+    """Through the load phase's client, each HTTP fault is aiohttp's own error, with the status and the server's
+    Retry-After that classification and backoff read."""
+    aiohttp = pytest.importorskip("aiohttp")
+    from recoup.assess.faults import AiohttpGet
+    from recoup.assess.fixtures import UpstreamProcess
+    from recoup.errors.classifier import classify, retry_after_of
+
+    faults = {f.name: f for f in TRANSIENT_FAULTS + PERMANENT_FAULTS if f.name in HTTP_FAULTS}
+    seen: dict[str, tuple[int, str, float | None]] = {}
+
+    async def provoke_all(base_url: str) -> None:
+        async with aiohttp.ClientSession() as session:
+            ctx = FaultContext(base_url, closed_port(), "/nonexistent", http=AiohttpGet(base_url, session))
+            await real_work(ctx)
+            for name, fault in faults.items():
+                with pytest.raises(aiohttp.ClientResponseError) as caught:
+                    await fault.provoke(ctx)
+                err = caught.value
+                seen[name] = (err.status, classify(err).category.value, retry_after_of(err))
+
+    with UpstreamProcess() as upstream:
+        asyncio.run(provoke_all(upstream.base_url))
+    assert seen == HTTP_FAULTS

@@ -25,6 +25,34 @@ def test_markdown_compares_with_the_inspiring_report_and_names_the_store(tmp_pat
     assert f"| recovery success rate, recoverable faults | 94% | {rate:.2f}% |" in md
     assert f"| throughput | {INSPIRING_REPORT['throughput_ops_per_s']} ops/s |" in md
     assert "Target for recoverable faults: ≥ 99.9% (" in md
+    b = summary["recovery_breakdown"]
+    assert f"Of the {b['recovery_mean_ms']:.1f} ms mean recovery time (every recovered operation, " in md
+    assert f"{b['backoff_wait_ms']:.1f} ms were recoup's backoff waits" in md
+    assert "The HTTP upstream was an asyncio server in its own process (pid " in md
+    hl = summary["healthy_latency_ms"]
+    assert f"| healthy operation latency p50 / p99 | {hl['p50']:.2f} ms / {hl['p99']:.2f} ms |" in md
+    assert "| event-loop lag mean / p99 / max |" in md
+    assert "The telemetry server was embedded in this process" not in md  # this run sent no telemetry
+    from recoup.assess.report import _render_pipeline
+
+    env = {"finished_at": "now", "python": "3.11", "cpus": 2, "platform": "x"}
+    embedded = {**summary, "server": {"target": "embedded"}}
+    load_md = _render_pipeline({"max_clears_after": 3, "concurrency": 10}, embedded, env)
+    assert "The telemetry server was embedded in this process" in load_md
+
+
+def test_a_summary_from_before_the_breakdown_still_renders() -> None:
+    from recoup.assess.report import render_markdown
+
+    config = AssessConfig(ops=20, concurrency=5, transient_rate=0.5, permanent_rate=0.2, seed=5, outage_seconds=0)
+    summary = summarise(asyncio.run(run_assessment(config, lambda _o: None)))
+    for key in ("healthy_latency_ms", "recovery_breakdown", "recovery_breakdown_planned_faults", "event_loop_lag_ms",
+                "fixture"):
+        del summary[key]
+    env = {"finished_at": "then", "python": "3.11", "cpus": 2, "platform": "x"}
+    md = render_markdown({"max_clears_after": 3, "concurrency": 5}, summary, env)
+    assert "| healthy operation latency p50 / p99 | n/a / n/a |" in md
+    assert "Where the recovery time went" not in md and "The HTTP upstream was" not in md
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

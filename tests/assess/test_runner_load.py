@@ -178,3 +178,74 @@ def test_refusing_port_refuses_and_stays_taken() -> None:
                 other.bind(("127.0.0.1", refusing.port))  # nobody else can listen there during the run
         finally:
             other.close()
+
+
+def test_the_upstream_runs_in_its_own_process_and_the_client_is_async(
+    memory_run: tuple[RunResult, dict[str, Any]],
+) -> None:
+    result, s = memory_run
+    assert result.fixture["upstream"].startswith("asyncio server in its own process (pid ")
+    assert result.fixture["client"] == "aiohttp (async, keep-alive pool)" and "note" not in result.fixture
+    assert s["fixture"] == result.fixture
+    assert len(result.loop_lag_ms) > 0 and min(result.loop_lag_ms) >= 0
+    assert s["event_loop_lag_ms"]["count"] == len(result.loop_lag_ms)
+    assert 0 < s["healthy_latency_ms"]["count"] <= s["clean_operations"]
+
+
+def test_each_recovery_is_accounted_for_by_attempts_and_recoups_waits(
+    memory_run: tuple[RunResult, dict[str, Any]],
+) -> None:
+    result, s = memory_run
+    recovered = [o for o in result.outcomes if o.recovery_time is not None]
+    assert recovered
+    for o in recovered:
+        assert o.recovery_time is not None
+        assert 0 <= o.failed_attempt_seconds <= o.attempt_seconds
+        assert o.attempt_seconds > 0  # the attempt that succeeded came after the first failure
+        assert o.backoff_seconds + o.admission_seconds <= o.waited_seconds + 0.001  # a wait never ends early
+        assert o.attempt_seconds + o.waited_seconds <= o.recovery_time + 0.001  # nothing counted twice
+        assert (o.admission_seconds > 0) == (o.breaker_rejections > 0)
+    b = s["recovery_breakdown"]
+    assert b["operations"] == len(recovered)
+    parts = b["attempts_ms"] + b["backoff_wait_ms"] + b["breaker_wait_ms"] + b["wait_overshoot_ms"] + b["other_ms"]
+    assert parts == pytest.approx(b["recovery_mean_ms"])
+    # Between attempts an operation is in one of recoup's waits; outside them only the policies' own work runs.
+    assert b["other_ms"] < 0.25 * b["recovery_mean_ms"]
+    assert s["recovery_breakdown_planned_faults"]["breaker_wait_ms"] == 0.0
+    assert s["recovery_breakdown"]["breaker_wait_ms"] > 0  # the outage opened the breaker
+
+
+SMALL = AssessConfig(ops=30, concurrency=10, transient_rate=0.5, permanent_rate=0.2, seed=3, outage_seconds=0)
+
+
+def test_the_old_in_process_fixture_still_runs_for_comparison() -> None:
+    from recoup.assess.runner import Fixture
+
+    result = asyncio.run(run_assessment(SMALL, lambda _o: None, fixture=Fixture("thread", "urllib")))
+    assert result.fixture == {"upstream": "ThreadingHTTPServer in this process", "client": "urllib in a thread pool"}
+    s = summarise(result)
+    assert s["recovery_success_rate"] == 1.0 and s["clean_success_rate"] == 1.0
+
+
+def test_without_aiohttp_the_threaded_client_runs_and_the_report_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # importing aiohttp now fails, as when it is not installed
+    result = asyncio.run(run_assessment(SMALL, lambda _o: None))
+    assert result.fixture["client"] == "urllib in a thread pool"
+    assert "aiohttp is not installed" in result.fixture["note"]
+    assert summarise(result)["recovery_success_rate"] == 1.0
+
+
+def test_bad_fixture_choices_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from recoup.assess.runner import Fixture
+
+    with pytest.raises(ValueError, match="upstream must be 'process' or 'thread', got 'docker'"):
+        asyncio.run(run_assessment(SMALL, lambda _o: None, fixture=Fixture("docker")))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"client must be .* got 'curl'"):
+        Fixture(client="curl").validate()  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    with pytest.raises(ValueError, match=r"needs aiohttp \(pip install 'recoup\[load\]'\)"):
+        Fixture(client="aiohttp").validate()

@@ -25,21 +25,67 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import aiohttp
 
 from recoup.errors.taxonomy import Category
 
 Provoker = Callable[["FaultContext"], Awaitable[None]]
 
 
+class HttpGet(Protocol):
+    """Fetches `path` from the upstream and raises the client library's own error on a non-2xx answer."""
+
+    name: str
+
+    async def get(self, path: str) -> None: ...
+
+
+class AiohttpGet:
+    """GETs through one aiohttp session (a keep-alive pool): the round trip stays on the event loop, with no
+    thread hop, so its latency is the upstream's and the loop's, not a thread pool's queue."""
+
+    name = "aiohttp (async, keep-alive pool)"
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        self._base_url = base_url
+        self._session = session
+
+    async def get(self, path: str) -> None:
+        async with self._session.get(self._base_url + path) as response:
+            await response.read()
+            response.raise_for_status()  # aiohttp.ClientResponseError: .status and .headers (Retry-After)
+
+
+class ThreadedUrllibGet:
+    """GETs with urllib in the event loop's default executor: the stdlib fallback when aiohttp is missing."""
+
+    name = "urllib in a thread pool"
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+
+    async def get(self, path: str) -> None:
+        await asyncio.to_thread(_http_get, self._base_url + path)
+
+
 @dataclass(frozen=True)
 class FaultContext:
     """Where the real peers are: a live HTTP server, a loopback port with no listener, and (for the hang
-    fault) a port whose listener completes the handshake and never answers (0: none)."""
+    fault) a port whose listener completes the handshake and never answers (0: none). `http`: how requests
+    reach the server (None: urllib in a thread, as `ThreadedUrllibGet`)."""
 
     base_url: str
     closed_port: int
     scratch_dir: str
     stall_port: int = 0
+    http: HttpGet | None = None
+
+    async def get(self, path: str) -> None:
+        """One real GET of `path` on the live server; a non-2xx answer raises the client's HTTP error."""
+        await (self.http or ThreadedUrllibGet(self.base_url)).get(path)
 
 
 #: How long the hang fault waits on its own when no Timeout policy ends it first (a read timeout).
@@ -109,7 +155,7 @@ async def refuse_connection(ctx: FaultContext) -> None:
 
 async def _http_status(ctx: FaultContext, status: int, retry_after: str | None = None) -> None:
     query = f"?retry_after={retry_after}" if retry_after is not None else ""
-    await asyncio.to_thread(_http_get, f"{ctx.base_url}/status/{status}{query}")
+    await ctx.get(f"/status/{status}{query}")
 
 
 async def _service_503(ctx: FaultContext) -> None:
@@ -211,7 +257,7 @@ PERMANENT_FAULTS: tuple[FaultKind, ...] = (
 
 async def real_work(ctx: FaultContext) -> None:
     """What an operation does when no fault is in its way: a real HTTP round trip."""
-    await asyncio.to_thread(_http_get, f"{ctx.base_url}/ok")
+    await ctx.get("/ok")
 
 
 def scratch_dir() -> str:
@@ -224,10 +270,13 @@ __all__ = [
     "PERMANENT_FAULTS",
     "TIMEOUT_FAULTS",
     "TRANSIENT_FAULTS",
+    "AiohttpGet",
     "FaultContext",
     "FaultKind",
+    "HttpGet",
     "RefusingPort",
     "StallingPeer",
+    "ThreadedUrllibGet",
     "real_work",
     "refuse_connection",
     "scratch_dir",

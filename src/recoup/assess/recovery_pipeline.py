@@ -2,7 +2,10 @@
 
 Two pass-through layers watch it for the report, per operation (each operation runs in its own task, so
 its own context): `CountRejections` between retry and breaker counts the breaker's refusals, and
-`SeeTimeouts` just outside the per-attempt `Timeout` reports each attempt the timeout ended.
+`SeeTimeouts` just outside the per-attempt `Timeout` reports each attempt the timeout ended. Retry's
+`before_wait` hook adds up the waits recoup decided (backoff after a failure, or a breaker refusal's
+`retry_after`), so the report can say how much of a recovery was recoup waiting on purpose, and its clock
+(`TimedWaits`) how long those waits really lasted (the overshoot is event-loop lag, not recoup's choice).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from recoup.assess.plan import AssessConfig
+from recoup.clock import SYSTEM_CLOCK
 from recoup.policies.backoff import Backoff
 from recoup.policies.breaker import CircuitBreaker
 from recoup.policies.bulkhead import Bulkhead
 from recoup.policies.errors import CircuitOpenError, DeadlineExceeded
 from recoup.policies.pipeline import Pipeline
-from recoup.policies.retry import Retry
+from recoup.policies.retry import Retry, RetryState
 from recoup.policies.state import BreakerStore
 from recoup.policies.timeout import Timeout
 from recoup.policies.trip import ConsecutiveFailures, FailureRatio
@@ -39,6 +43,45 @@ class OperationWatch:
     rejections: int = 0
     first_rejection: float | None = None
     on_timeout: Callable[[DeadlineExceeded], None] | None = field(default=None, repr=False)
+    #: Seconds of backoff Retry scheduled after failed attempts (its decision, before any event-loop lag).
+    backoff_wait: float = 0.0
+    #: Seconds Retry scheduled to wait out admission refusals (the breaker's `retry_after`), no attempt spent.
+    admission_wait: float = 0.0
+    #: Seconds Retry's waits actually lasted (scheduled + how late the event loop woke it up).
+    slept: float = 0.0
+
+
+class TimedWaits:
+    """The system clock, except that each async wait adds how long it really lasted to the operation's watch."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        SYSTEM_CLOCK.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        started = time.monotonic()
+        try:
+            await SYSTEM_CLOCK.asleep(seconds)
+        finally:
+            seen = watch.get()
+            if seen is not None:
+                seen.slept += time.monotonic() - started
+
+
+def record_wait(state: RetryState) -> None:
+    """Retry's `before_wait` hook: add the wait it just decided to this operation's watch."""
+    seen = watch.get()
+    if seen is None:
+        return
+    if state.admission_wait:
+        seen.admission_wait += state.next_delay
+    else:
+        seen.backoff_wait += state.next_delay
 
 
 watch: ContextVar[OperationWatch | None] = ContextVar("recoup_assess_watch", default=None)
@@ -90,8 +133,9 @@ class SeeTimeouts:
 class PipelineSettings:
     """The pipeline's knobs, each sized to this upstream (a loopback server), with the reason beside it."""
 
-    #: Per attempt: well above a healthy attempt's latency at concurrency 100 on 2 shared cores
-    #: (p99 ≈ 0.2 s), so only the hung upstream meets it.
+    #: Per attempt: well above a healthy attempt's latency at concurrency 100 on 2 shared cores (p99 ≈ 0.1 s
+    #: without telemetry, 0.2-0.3 s with the telemetry server embedded in the process), so only the hung
+    #: upstream meets it; each of its attempts therefore lasts this long by design.
     attempt_timeout: float = 0.5
     #: The breaker sheds a real outage, not the planned background faults (30% of operations): a failure ratio
     #: well above theirs, or a run of failures they practically never make (0.35**20 ≈ 1e-9) but an outage
@@ -126,6 +170,8 @@ def build_pipeline(
         backoff=Backoff.exponential(
             initial=0.005, multiplier=2.0, cap=0.2, jitter="equal", seed=config.seed, retry_after_exact=True
         ),
+        before_wait=record_wait,
+        clock=TimedWaits(),
     )
     breaker = CircuitBreaker(
         BREAKER_NAME,
