@@ -8,10 +8,9 @@ interleaved round by round so machine noise hits all alike; each figure is the m
 * fixtures: ``before`` (a `ThreadingHTTPServer` in this process, urllib calls in a 64-thread pool: the fixture
   the assessment used to have), ``process+urllib`` (the upstream in its own process, the same threaded client)
   and ``after`` (the upstream in its own process, aiohttp on the event loop: what `recoup assess` now runs);
-* telemetry: ``embedded`` sends every policy event and error to an embedded recoup server in this process, as
-  `recoup assess` does by default; ``process`` sends them to a `recoup serve` in its own process (what
-  ``--server URL`` does, and what the embedded server would be if it left our process); ``none`` sends nothing
-  (``--no-server``).
+* telemetry: ``embedded`` sends every policy event and error to an `EmbeddedServer` in this process (uvicorn
+  in a thread, as `recoup assess` used to); ``process`` sends them to a `recoup serve` in a child process,
+  which `recoup assess` now starts by default; ``none`` sends nothing (``--no-server``).
 
 Columns: recovery time (first failure → success) mean/p50/p95/p99 and the planned faults' mean; healthy
 operation latency p50/p99 (no fault, one attempt); throughput; event-loop lag (how late a 10 ms sleep woke
@@ -25,16 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -50,50 +41,18 @@ FIXTURES: dict[str, Fixture] = {
 }
 
 
-@contextlib.contextmanager
-def _server_process() -> Iterator[tuple[str, str]]:
-    """`recoup serve` on a fresh SQLite file and a free loopback port, in its own process: (URL, admin token)."""
-    token = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="recoup-bench-") as folder, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
-        command = [sys.executable, "-m", "recoup", "serve", "--db", f"sqlite:///{folder}/recoup.db", "--port",
-                   str(port), "--spool-dir", f"{folder}/spool", "--log-level", "warning"]
-        proc = subprocess.Popen(command, env={**os.environ, "RECOUP_ADMIN_TOKEN": token},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"recoup serve did not become ready (exit code {proc.poll()})") from None
-                    time.sleep(0.2)
-            yield url, token
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def _run(config: AssessConfig, fixture: Fixture, telemetry: str) -> RunResult:
     if telemetry == "none":
         return asyncio.run(run_assessment(config, lambda _o: None, fixture=fixture))
     from recoup.assess.server_phase import ServerPhase, ServerPhaseConfig
 
     with contextlib.ExitStack() as stack:
-        server = ServerPhaseConfig()
-        if telemetry == "process":
-            url, token = stack.enter_context(_server_process())
-            server = ServerPhaseConfig(url=url, admin_token=token)
+        server = ServerPhaseConfig()  # process: ServerPhase starts `recoup serve` in a child process itself
+        if telemetry == "embedded":  # uvicorn in a thread of this process, as `recoup assess` used to run it
+            from recoup.server.embedded import EmbeddedServer
+
+            embedded = stack.enter_context(EmbeddedServer())
+            server = ServerPhaseConfig(url=embedded.url, admin_token=embedded.admin_token)
         phase = stack.enter_context(ServerPhase(server))
         result = asyncio.run(run_assessment(config, lambda _o: None, phase.record_error, fixture=fixture))
         phase.finish()
@@ -107,7 +66,8 @@ def _figures(result: RunResult) -> dict[str, float]:
     b = s["recovery_breakdown"]
     return {
         "recovery": s["recovery_success_rate"] or 0.0, "fail_fast": s["fail_fast_rate"] or 0.0,
-        "rt_mean": rt["mean"], "rt_p50": rt["p50"], "rt_p95": rt["p95"], "rt_p99": rt["p99"], "planned": pt["mean"],
+        "rt_mean": rt["mean"], "rt_p50": rt["p50"], "rt_p95": rt["p95"], "rt_p99": rt["p99"],
+        "planned": float("nan") if pt["mean"] is None else pt["mean"],
         "healthy_p50": hl["p50"], "healthy_p99": hl["p99"], "throughput": s["throughput_ops_per_s"],
         "lag_mean": lag["mean"], "lag_p99": lag["p99"], "backoff": b["backoff_wait_ms"],
         "breaker": b["breaker_wait_ms"], "overshoot": b["wait_overshoot_ms"], "attempts": b["attempts_ms"],

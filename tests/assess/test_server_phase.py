@@ -1,4 +1,4 @@
-"""The server phase: the fault load's telemetry goes to a real recoup server (embedded, or one already
+"""The server phase: the fault load's telemetry goes to a real recoup server (our own child process, or one already
 running on SQLite or PostgreSQL) and is read back; the figures must add up against the run itself."""
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from recoup.assess.fixtures import closed_port
 from recoup.assess.phase_reports import server_markdown, summarise_server
 from recoup.assess.plan import AssessConfig
 from recoup.assess.runner import RunResult, run_assessment
-from recoup.assess.server_phase import ServerPhase, ServerPhaseConfig, ServerPhaseError, ServerPhaseResult
+from recoup.assess.server_phase import (
+    OWN_SERVER,
+    ServerPhase,
+    ServerPhaseConfig,
+    ServerPhaseError,
+    ServerPhaseResult,
+)
 from recoup.cli import app
 from recoup.server import ServerSettings
 from recoup.server.embedded import EmbeddedServer
@@ -35,7 +41,8 @@ def _run(config: ServerPhaseConfig) -> tuple[RunResult, ServerPhaseResult]:
 def test_embedded_server_receives_every_event_of_the_fault_load() -> None:
     run, result = _run(ServerPhaseConfig(flush_interval=0.2))
     s = summarise_server(result)
-    assert s["target"] == "embedded" and s["database"] == "sqlite"
+    assert s["target"] == OWN_SERVER == "embedded (own process)" and s["database"] == "sqlite"
+    assert not s["notes"]  # the project it creates on its own server is no news
     # one ErrorEvent per failed attempt: attempts that did not end in success
     failed_attempts = sum(o.attempts - (1 if o.succeeded else 0) for o in run.outcomes)
     assert s["emitted_by_type"]["error"] == failed_attempts > 0
@@ -63,6 +70,7 @@ def test_embedded_server_receives_every_event_of_the_fault_load() -> None:
     md = "\n".join(server_markdown(s))
     assert "## Telemetry to a recoup server under the fault load" in md
     assert "| events lost | 0 (0.00%) |" in md
+    assert "`recoup serve` in a child process" in md and "(one clock: same host)" in md
 
 
 def test_running_server_with_admin_token_gets_a_new_project(db_url: str, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from recoup.assess.engine_phase import EnginePhaseResult
-from recoup.assess.server_phase import ServerPhaseResult
+from recoup.assess.server_phase import OWN_SERVER, ServerPhaseResult
 from recoup.assess.stats import Distribution, ratio
 from recoup.assess.workflows import WorkflowOutcome
 from recoup.telemetry.events import Outcome
@@ -210,12 +210,14 @@ def _lat(d: dict[str, Any]) -> str:
 
 def server_markdown(s: dict[str, Any]) -> list[str]:
     sink = s["sink"]
-    where = (
-        f"an embedded server (uvicorn in a thread of this process, sharing its CPUs with the load; "
-        f"{s['database']} in a temporary folder)"
-        if s["target"] == "embedded"
-        else f"the server at {s['url']}" + (f" ({s['database']}, as its `/readyz` says)" if s["database"] else "")
-    )
+    if s["target"] == "embedded":  # reports written before the server got its own process
+        where = (f"an embedded server (uvicorn in a thread of this process, sharing its CPUs with the load; "
+                 f"{s['database']} in a temporary folder)")
+    elif s["target"] == OWN_SERVER:
+        where = (f"a server of its own (`recoup serve` in a child process, so it shares the machine's cores with "
+                 f"the load but not its interpreter; {s['database']} in a temporary folder)")
+    else:
+        where = f"the server at {s['url']}" + (f" ({s['database']}, as its `/readyz` says)" if s["database"] else "")
     stored = "not measured (no admin token)" if s["events_stored"] is None else str(s["events_stored"])
     lost = "not measured" if s["events_lost"] is None else f"{s['events_lost']} ({_pct(s['loss_rate'])})"
     statuses = ", ".join(f"{k}: {v}" for k, v in s["server_requests_by_status"].items()) or "not measured"
@@ -264,7 +266,8 @@ def server_markdown(s: dict[str, Any]) -> list[str]:
         "first 200 came back, lower = the later of the last 404's request and the server's `received_at` |",
         f"| end-to-end latency (received) p50 / p95 / p99 | {_lat(rec)} | every stored event: the server's "
         "`received_at` (stamped when it writes the batch) − the event's `timestamp`"
-        + (" (one clock: same process)" if s["target"] == "embedded" else " (two hosts' clocks: skew included)")
+        + (" (one clock: same host)" if s["target"] in ("embedded", OWN_SERVER)
+           else " (two hosts' clocks: skew included)")
         + " |",
         f"| ingest request time (server) | {mean_text} | the server's `recoup_ingest_request_seconds` histogram, "
         "sum / count over the phase |",

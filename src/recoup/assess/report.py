@@ -471,7 +471,14 @@ def _where_recovery_time_went(config: dict[str, Any], s: dict[str, Any]) -> list
         f"{config.get('concurrency', 'as configured')}; a hung-upstream attempt lasts the per-attempt timeout by "
         "design."
     )
-    if (s.get("server") or {}).get("target") == "embedded":
+    target = (s.get("server") or {}).get("target")
+    if target == "embedded (own process)":
+        context += (
+            " The telemetry server ran in a process of its own, so it shared the machine's cores with the load but"
+            " not its interpreter (`benchmarks/assess_breakdown.py` runs the same load with the server in this"
+            " process, in its own and with none, side by side)."
+        )
+    if target == "embedded":  # reports from before the server got its own process
         context += (
             " The telemetry server was embedded in this process, so its threads competed with the operations' event"
             " loop for the interpreter: most of the late wake-ups are its doing (`benchmarks/assess_breakdown.py`"

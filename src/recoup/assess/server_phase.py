@@ -3,8 +3,10 @@
 While the runner drives its operations, the library reports what happened as a user would wire it: the
 policy events go through `recoup.telemetry.bridge_policy_events`, every error an attempt meets becomes an
 `ErrorEvent`, and all of it goes to a `recoup.telemetry.HttpSink` (shipped defaults unless configured),
-which POSTs batches to the server's native ingest route. The target is either an `EmbeddedServer` on a
-fresh SQLite file (the default) or a running server (``--server URL``).
+which POSTs batches to the server's native ingest route. The target is either ``recoup serve`` on a fresh
+SQLite file in a child process of ours (the default, `recoup.assess.server_process`: in a thread of this
+process it competed with the load for the interpreter) or a running server (``--server URL``); both are
+reached the same way, over HTTP with an admin token.
 
 What is measured:
 
@@ -16,7 +18,7 @@ What is measured:
 * end-to-end latency, two ways: (a) *visible*: for a sample of events, the library's creation time
   (``event.timestamp``) → the first ``GET /api/v1/projects/{id}/events/{event_id}`` answering 200, polled
   from a separate thread with the admin token; (b) *received*: for every stored event, the server's
-  ``received_at`` − the event's ``timestamp`` (same clock for the embedded server; a remote server's clock
+  ``received_at`` − the event's ``timestamp`` (same host's clock for our own server; a remote server's clock
   may differ from ours);
 * HTTP errors: the sink's failed, dropped and retried counts, its warnings, and the server's own
   ``recoup_ingest_requests_total`` by status (delta of ``/metrics`` scraped before and after).
@@ -40,10 +42,12 @@ from recoup.telemetry.events import ErrorEvent, TelemetryEvent
 if TYPE_CHECKING:
     import httpx
 
-    from recoup.server.embedded import EmbeddedServer
+    from recoup.assess.server_process import ServerProcess
     from recoup.telemetry.http_sink import HttpSink
 
 PAGE = 1000
+#: `ServerPhaseResult.target` for the server the phase starts itself.
+OWN_SERVER = "embedded (own process)"
 _SINK_LOGGER = "recoup.telemetry.http"
 
 
@@ -53,12 +57,12 @@ class ServerPhaseError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServerPhaseConfig:
-    """Where the events go and how they are sampled. ``url`` None starts an embedded server."""
+    """Where the events go and how they are sampled. ``url`` None starts a server in a child process."""
 
     url: str | None = None
     ingest_key: str | None = None
     admin_token: str | None = None
-    data_dir: Path | None = None  # the embedded server's SQLite file and spool (a temp folder when None)
+    data_dir: Path | None = None  # our own server's SQLite file, spool and stderr log (a temp folder when None)
     batch_size: int = 100  # HttpSink defaults, as shipped
     flush_interval: float = 1.0
     sample_every: int = 10  # every n-th emitted event is polled for visibility (systematic sample)
@@ -112,7 +116,7 @@ class Sample:
 class ServerPhaseResult:
     """Raw measurements; `recoup.assess.phase_reports.summarise_server` turns them into figures."""
 
-    target: str  # "embedded" or "remote"
+    target: str  # OWN_SERVER or "remote"
     url: str
     database: str | None
     sink_settings: dict[str, Any]
@@ -334,7 +338,7 @@ class ServerPhase:
         config.validate()
         self.config = config
         self.service = service
-        self._embedded: EmbeddedServer | None = None
+        self._own: ServerProcess | None = None
         self._admin: httpx.Client | None = None
         self._probe_client: httpx.Client | None = None
         self._sink: HttpSink | None = None
@@ -369,14 +373,17 @@ class ServerPhase:
         started = time.monotonic()
         cfg = self.config
         if cfg.url is None:
-            from recoup.server.embedded import EmbeddedServer
+            from recoup.assess.server_process import ServerProcess, ServerProcessError
 
-            self._embedded = EmbeddedServer(data_dir=cfg.data_dir, project_name="recoup assess").start()
-            self.url = self._embedded.url
-            key: str = self._embedded.ingest_key
-            token: str | None = self._embedded.admin_token
-            self.project_id = self._embedded.project.id
-            self.database = self._embedded.store.dialect
+            self._own = ServerProcess(cfg.data_dir)
+            try:
+                self._own.start()
+            except ServerProcessError as exc:
+                raise ServerPhaseError(str(exc)) from exc
+            self.url = self._own.url
+            token: str | None = self._own.admin_token
+            key, self.project_id = self._remote_project(token, announce=False)
+            self.database = "sqlite"
         else:
             self.url = cfg.url.rstrip("/")
             token = cfg.admin_token
@@ -398,9 +405,10 @@ class ServerPhase:
         self._unbridge = bridge_policy_events(self._recorder)
         self.setup_seconds = time.monotonic() - started
 
-    def _remote_project(self, token: str | None) -> tuple[str, int | None]:
-        """(ingest key, project id): the given key's project, or a new project when only a token came.
-        A server whose ``/readyz`` says it is not ready is refused before any load starts."""
+    def _remote_project(self, token: str | None, *, announce: bool = True) -> tuple[str, int | None]:
+        """(ingest key, project id): the given key's project, or a new project when only a token came (noted
+        when ``announce``: on someone's server). A server whose ``/readyz`` says it is not ready is refused
+        before any load starts."""
         import httpx
 
         cfg = self.config
@@ -419,7 +427,8 @@ class ServerPhase:
                     if answer.status_code != 201:
                         raise ServerPhaseError(f"creating a project: HTTP {answer.status_code} {answer.text[:200]}")
                     created = answer.json()
-                    self.notes.append(f"created project {created['id']} ({name}) on the server")
+                    if announce:
+                        self.notes.append(f"created project {created['id']} ({name}) on the server")
                     return str(created["public_key"]), int(created["id"])
                 if token is None:
                     return cfg.ingest_key, None
@@ -486,7 +495,7 @@ class ServerPhase:
                 self.notes.append("the server's /metrics could not be read")
         readback_seconds = time.monotonic() - read_started
         self._result = ServerPhaseResult(
-            target="embedded" if self._embedded is not None else "remote",
+            target=OWN_SERVER if self._own is not None else "remote",
             url=self.url,
             database=self.database,
             sink_settings={
@@ -556,21 +565,24 @@ class ServerPhase:
     # -- tear-down --------------------------------------------------------------------------------
 
     def _cleanup(self) -> None:
-        if self._unbridge is not None:
-            self._unbridge()
-            self._unbridge = None
-        if self._sink is not None:
-            self._sink.close(timeout=1.0)
-        if self._prober is not None:
-            self._prober.finish(time.monotonic())
-        logging.getLogger(_SINK_LOGGER).removeHandler(self._warnings)
-        for client in (self._admin, self._probe_client):
-            if client is not None:
-                client.close()
-        self._admin = self._probe_client = None
-        if self._embedded is not None:
-            self._embedded.stop()
-            self._embedded = None
+        """Undo `_start` in reverse; our server process is stopped even when an earlier step raises."""
+        try:
+            if self._unbridge is not None:
+                self._unbridge()
+                self._unbridge = None
+            if self._sink is not None:
+                self._sink.close(timeout=1.0)
+            if self._prober is not None:
+                self._prober.finish(time.monotonic())
+            logging.getLogger(_SINK_LOGGER).removeHandler(self._warnings)
+            for client in (self._admin, self._probe_client):
+                if client is not None:
+                    client.close()
+            self._admin = self._probe_client = None
+        finally:
+            if self._own is not None:
+                own, self._own = self._own, None
+                own.stop()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
