@@ -11,19 +11,17 @@ amqplib@0` (done once; the batch skips those cases when missing)."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from checked import PyCase, ToolCase, has_token, problem, python_records, tool_records
+from checked import PyCase, ToolCase, has_token, node_library_records, python_records, tool_records
 from cloudapi import cloud_api
-from common import Env, Record, run, write_batch
+from common import Env, Record, write_batch
 from runtime_provokers import java_records
 from servers import private_postgres, private_redis
 
 BLIND27_SOURCES = frozenset({"cloud-sdk27", "orm27", "queue27", "node-libs27", "kubectl27", "ci27", "shell27",
                              "java-extra27"})
-NODE_MODULES = Path("/tmp/recoup-corpus-node/node_modules")
 _PW = "right-password"
 
 
@@ -321,18 +319,7 @@ def blind27_records(env: Env) -> list[Record]:
 
     out = python_records(_cloud_cases(api) + _orm_cases(env) + _queue_cases(redis_port))
     time.sleep(0.2)
-    if NODE_MODULES.is_dir():
-        node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
-        for name, category, token, script in NODE:
-            proc = run(["node", "-e", fill(script)], cwd=env.tmp, env=node_env, timeout=30)
-            text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-            if not text:
-                problem(name, "no failure")
-            elif has_token(name, text, token):
-                out.append({"text": text, "category": category, "source": "node-libs27", "kind": "stderr",
-                            "provoker": name})
-    else:
-        problem("node", "libraries missing, node cases skipped")
+    out += node_library_records(NODE, "node-libs27", env.tmp, fill)
     kube = [c for c in TOOLS if c[0].startswith("kubectl")]
     ci = [c for c in TOOLS if c[0].startswith(("cargo", "mvn"))]
     shell = [c for c in TOOLS if c not in kube and c not in ci]

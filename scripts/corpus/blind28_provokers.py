@@ -8,19 +8,17 @@ through SQLAlchemy, Node.js client libraries against hosted-API bodies and datab
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 
-from checked import PyCase, ToolCase, has_token, problem, python_records, tool_records
+from checked import PyCase, ToolCase, has_token, node_library_records, python_records, tool_records
 from cloudapi import cloud_api
-from common import Env, Record, run, write_batch
+from common import Env, Record, write_batch
 from runtime_provokers import java_records
 
 BLIND28_SOURCES = frozenset({"stdlib28", "sqlalchemy28", "ci28", "node-libs28", "node28", "java-extra28",
                              "shell28"})
-NODE_MODULES = Path("/tmp/recoup-corpus-node/node_modules")
 _DSN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -291,18 +289,7 @@ def blind28_records(env: Env) -> list[Record]:
 
     out = python_records(_stdlib_cases() + _sqlalchemy_cases())
     time.sleep(0.2)
-    if NODE_MODULES.is_dir():
-        node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
-        for name, category, token, script in NODE_LIBS:
-            proc = run(["node", "-e", fill(script)], cwd=env.tmp, env=node_env, timeout=30)
-            text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-            if not text:
-                problem(name, "no failure")
-            elif has_token(name, text, token):
-                out.append({"text": text, "category": category, "source": "node-libs28", "kind": "stderr",
-                            "provoker": name})
-    else:
-        problem("node", "libraries missing, node library cases skipped")
+    out += node_library_records(NODE_LIBS, "node-libs28", env.tmp, fill)
     node: list[ToolCase] = [(n, c, t, ["node", *(["--input-type=module"] if "await" in s else []), "-e", fill(s)])
                             for n, c, t, s in NODE]
     out += tool_records(node, "node28", env.tmp)

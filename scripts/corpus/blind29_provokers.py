@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checked import PyCase, ToolCase, has_token, problem, python_records, tool_records
+from checked import PyCase, ToolCase, has_token, node_library_records, python_records, tool_records
 from cloudapi import cloud_api
 from common import Env, Record, git_env, run, write_batch
 from runtime_provokers import java_records
 from servers import mount_tmpfs
 
 BLIND29_SOURCES = frozenset({"boto3-29", "django29", "stdlib29", "node-libs29", "ci29", "git29", "java-extra29"})
-NODE_MODULES = Path("/tmp/recoup-corpus-node/node_modules")
 _GIT_ENV = git_env("blind29")
 
 
@@ -255,18 +254,7 @@ def blind29_records(env: Env) -> list[Record]:
 
     out = python_records(_boto_cases(api, env.closed_port) + _django_cases(env.closed_port) + _stdlib_cases())
     time.sleep(0.2)
-    if NODE_MODULES.is_dir():
-        node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
-        for name, category, token, script in NODE_LIBS:
-            proc = run(["node", "-e", fill(script)], cwd=env.tmp, env=node_env, timeout=30)
-            text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-            if not text:
-                problem(name, "no failure")
-            elif has_token(name, text, token):
-                out.append({"text": text, "category": category, "source": "node-libs29", "kind": "stderr",
-                            "provoker": name})
-    else:
-        problem("node", "libraries missing, node library cases skipped")
+    out += node_library_records(NODE_LIBS, "node-libs29", env.tmp, fill)
     out += tool_records(TOOLS, "ci29", env.tmp, fill)
     out += tool_records([(n, c, t, ["bash", "-c", s]) for n, c, t, s in GIT], "git29", _git_server(env.tmp))
     java = {name: (cat, body.replace("DISK", str(disk))) for name, (cat, body) in JAVA.items()}

@@ -7,17 +7,15 @@ closed port. Only 127.0.0.1. Needs stripe, slack_sdk, hvac and openai in the ven
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from checked import PyCase, ToolCase, has_token, problem, python_records, tool_records
+from checked import PyCase, ToolCase, has_token, node_library_records, python_records, tool_records
 from cloudapi import cloud_api
-from common import Env, Record, run, write_batch
+from common import Env, Record, write_batch
 from runtime_provokers import java_records
 
 BLIND30_SOURCES = frozenset({"stripe30", "slack30", "hvac30", "openai30", "node-libs30", "java-extra30", "ci30"})
-NODE_MODULES = Path("/tmp/recoup-corpus-node/node_modules")
 
 
 def _sdk_cases(api: str, closed: int) -> list[PyCase]:
@@ -128,18 +126,7 @@ def blind30_records(env: Env) -> list[Record]:
 
     out = python_records(_sdk_cases(api, env.closed_port))
     time.sleep(0.2)
-    if NODE_MODULES.is_dir():
-        node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
-        for name, category, token, script in NODE_LIBS:
-            proc = run(["node", "-e", fill(script)], cwd=env.tmp, env=node_env, timeout=30)
-            text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-            if not text:
-                problem(name, "no failure")
-            elif has_token(name, text, token):
-                out.append({"text": text, "category": category, "source": "node-libs30", "kind": "stderr",
-                            "provoker": name})
-    else:
-        problem("node", "libraries missing, node library cases skipped")
+    out += node_library_records(NODE_LIBS, "node-libs30", env.tmp, fill)
     out += tool_records(TOOLS, "ci30", env.tmp, fill, timeout=180)
     for rec in java_records(env, JAVA, "java-extra30"):
         if has_token(rec["provoker"], rec["text"], _JAVA_EXPECTED[rec["provoker"].removeprefix("java-extra30_")]):

@@ -7,6 +7,7 @@ the batch is shown, so scoring stays blind)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -47,6 +48,30 @@ def has_token(name: str, text: str, token: str) -> bool:
     return False
 
 
+#: Where the Node.js client libraries some batches provoke are installed (`npm install --prefix
+#: /tmp/recoup-corpus-node ...`, see tests/corpus/README.md).
+NODE_MODULES = Path("/tmp/recoup-corpus-node/node_modules")
+
+
+def node_library_records(cases: Iterable[tuple[str, str, str, str]], source: str, cwd: Path,
+                         fill: Callable[[str], str] = str) -> list[Record]:
+    """Run each CommonJS script with the corpus's Node.js libraries on NODE_PATH and record what it printed
+    when it failed with the token; nothing (and a note why) when the libraries are not installed."""
+    if not NODE_MODULES.is_dir():
+        problem("node", "libraries missing, node library cases skipped")
+        return []
+    node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
+    out: list[Record] = []
+    for name, category, token, script in cases:
+        proc = run(["node", "-e", fill(script)], cwd=cwd, env=node_env, timeout=30)
+        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
+        if not text:
+            problem(name, "no failure")
+        elif has_token(name, text, token):
+            out.append(record(text, category, source, "stderr", name))
+    return out
+
+
 def tool_records(cases: Iterable[ToolCase], source: str, cwd: Path, fill: Callable[[str], str] = str,
                  timeout: float = 60) -> list[Record]:
     """Run each case (a bash script, or an argv list) and record what it printed when it failed with the token."""
@@ -66,4 +91,5 @@ def tool_records(cases: Iterable[ToolCase], source: str, cwd: Path, fill: Callab
     return out
 
 
-__all__ = ["PyCase", "ToolCase", "has_token", "problem", "python_records", "tool_records"]
+__all__ = ["NODE_MODULES", "PyCase", "ToolCase", "has_token", "node_library_records", "problem", "python_records",
+           "tool_records"]
