@@ -15,6 +15,7 @@ text gives). The messages are then mined for templates (`recoup.analytics.templa
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import random
 import sqlite3
@@ -147,17 +148,25 @@ def provoke_families(occurrences: int, seed: int = 1) -> tuple[list[tuple[str, B
     rng = random.Random(seed)
     out: list[tuple[str, BaseException]] = []
     problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="recoup-grouping-") as scratch:
-        folder = Path(scratch)
-        versions = [_load(folder, 1), _load(folder, 2)]
-        for family, call in FAMILIES.items():
-            for i in range(occurrences):
-                try:
-                    call(versions[i % 2], rng, folder)
-                except Exception as exc:  # the failure we came for
-                    out.append((family, exc))
-                else:
-                    problems.append(f"{family}: occurrence {i} did not raise")
+    # No garbage collection while provoking: a finalizer (a TemporaryDirectory's, say) that the collector ran
+    # at the bottom of the runaway recursion would itself hit the recursion limit and fail as unraisable.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with tempfile.TemporaryDirectory(prefix="recoup-grouping-") as scratch:
+            folder = Path(scratch)
+            versions = [_load(folder, 1), _load(folder, 2)]
+            for family, call in FAMILIES.items():
+                for i in range(occurrences):
+                    try:
+                        call(versions[i % 2], rng, folder)
+                    except Exception as exc:  # the failure we came for
+                        out.append((family, exc))
+                    else:
+                        problems.append(f"{family}: occurrence {i} did not raise")
+    finally:
+        if collecting:
+            gc.enable()
     return out, problems
 
 
