@@ -194,7 +194,7 @@ INSTANCE_DEPENDENT = frozenset({
 _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"Connect(ion|or)?(Error|Exception|Refused|Reset|Aborted|Closed|Lost)|Disconnect|ProtocolError|"
      r"ConnectTimeout|ReadTimeout|WriteTimeout|Socket|NetworkError|DNS|NameResolution|"
-     r"UnknownHost|Unreachable|SSL|TLS|Certificate|ProxyError|ServerDisconnected|PayloadError|EOFError|"
+     r"UnknownHost|Unreachable|SSL|TLS|Certificate|ProxyError|ServerDisconnected|(?<!Max)PayloadError|EOFError|"
      r"NoBrokersAvailable|NoNodeAvailable|BrokerNotAvailable|NodeNotReady|EndpointConnection", NET, 3.0),
     # a pool's or lock's timeout is a capacity wait that ran out, not a slow peer
     (r"(?<!Pool)(?<!Lock)Time(d)?[Oo]ut|Deadline", NET, 2.5),
@@ -219,7 +219,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"ClassCast|IllegalState|UnsupportedOperation|ConcurrentModification|ProgrammingError|UndefinedTable|"
      r"UndefinedColumn|UndefinedFunction|UndefinedObject|ReferenceError|SyntaxError|NoMethod|KeyNotFound|"
      r"ArgumentNull|InvalidOperation|DivideByZero|DivisionByZero|InvalidCast|Overflow|PatternSyntax|"
-     r"RegexError|InFailedSqlTransaction|Duplicate(Table|Column|Object|Function|Schema|Database)",
+     r"RegexError|ColumnNotFound|InFailedSqlTransaction|Duplicate(Table|Column|Object|Function|Schema|Database)",
      PROG, 3.0),
     (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository|NoSuchPath", GIT, 3.0),
     # data formats: a syntax or structure error in a document is bad input, not bad code
@@ -251,7 +251,8 @@ class TextRule(NamedTuple):
 _TEXT_RULES: tuple[TextRule, ...] = (
     # generic words: weak evidence (2.0, just the unknown threshold) that any specific rule outweighs,
     # so that texts from tools no rule knows still land in the likely category
-    TextRule(r"\b(invalid|illegal|malformed|incorrect|unexpected|unrecognized|not (a )?valid|cannot decode|"
+    TextRule(r"(?<!\.)\b(invalid|illegal|malformed|incorrect|unexpected(?! (error|exception|failure|condition))|"
+             r"unrecognized|not (a )?valid|cannot decode|"
              r"could not decode|wrong format|bad (input|value|format|data|syntax|argument))\b", VAL, 2.0,
              "input looks malformed"),
     TextRule(r"\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
@@ -289,7 +290,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"without sending (a |complete )?(response|message)|connection terminated|protocol banner|"
              r"error reading [\w ]{0,20}banner",
              NET, 3.0, "peer closed the connection"),
-    TextRule(r"failed to connect|could not connect|can'?t connect|cannot connect|unable to connect|"
+    TextRule(r"failed to connect|could not connect|couldn'?t connect|can'?t connect|cannot connect|unable to connect|"
              r"connection (attempt )?failed|failed to establish a new connection|error connecting|connect error|"
              r"connection error|network (error|failure)|cannot assign requested address|"
              r"connection attempts? failed",
@@ -301,6 +302,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bproxy\b[^\n]{0,40}(error|fail|refused)|no response from|:\d+ - no response", NET, 2.5,
              "proxy error or no response"),
     TextRule(r"curl: \((5|6|7|16|18|28|35|52|55|56|60|92)\)", NET, 3.0, "curl transport error"),
+    TextRule(r"couldn'?t connect to (the )?server|failed to connect to [\w.:\[\]-]+ port \d+", NET, 4.5,
+             "connect refused (libcurl)"),
     TextRule(r"(connect|connection)[^\n]{0,60}\bsocket\b[^\n]{0,120}(no such file|\(2\)|\(111\)|refused)",
              NET, 5.0, "local server socket missing"),
     # service
@@ -314,6 +317,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
     TextRule(r"\bis busy (running|processing|loading|executing)|script kill", SVC, 5.0, "server busy with other work"),
+    TextRule(r"no responders (are )?available|\brejecting connections\b|server terminated abnormally", SVC, 5.0,
+             "nobody serving the request"),
     # resource
     TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
              r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
@@ -353,7 +358,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"read-only database|directory not empty|\bENOTEMPTY\b|name too long|\bENAMETOOLONG\b|cross-device|"
              r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy", FS, 3.5, "path problem"),
     TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
-             r"cannot find or open|could not find or open|command not found|not found in \$?PATH|"
+             r"cannot find or open|could not find or open|(could not|couldn't|cannot) find or access|command not found|"
+             r"not found in \$?PATH|"
              r"executable file not found|is not recognized as an internal",
              FS, 3.5, "command not found"),
     TextRule(r"unable to open database file|file is not a database|disk i/o error|input/output error|\beio\b|"
@@ -407,6 +413,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"invalid_client|bad credentials|unable to authenticate|log ?in again|credentials (are|were) |"
              r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
              r"denied to user|command denied|(incorrect|wrong|bad) (password|passphrase|credentials)|"
+             r"permission denied to (create|drop|alter|set|grant|execute|connect|access|use)\b|"
+             r"permissions? violation|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
              r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
@@ -422,6 +430,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"peer did not return a certificate|pg_hba\.conf rejects|"
              r"refused[:,]? (not authori[sz]ed|bad user ?name or password|identifier rejected)", AUTH, 12.0,
              "the peer demanded credentials"),
+    # data encrypted for another key or password: the secret is wrong, not the data
+    TextRule(r"decryption failed|(could not|failed to|unable to|cannot) decrypt|bad decrypt|"
+             r"no [\w ]{0,20}secrets? (were )?found that could decrypt", AUTH, 6.0, "wrong key or password"),
     # a token's claims were refused: issuer, audience, not-before (a JWT that is merely unparseable stays validation)
     TextRule(r"invalid_claim|invalid claim|(token|jwt|signature) is not yet valid|immature signature|"
              r"invalid (issuer|audience)|audience doesn't match|missing required claim", AUTH, 9.0,
@@ -450,7 +461,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"conversionsyntax|no section headers|could not find mark|cannot find zipfile directory|"
              r"end-of-central-directory|while parsing|at character offset|incorrect header check|"
              r"illegal [\w ]{0,20}(data|character|input|sequence)|invalid (multibyte|byte) sequence|"
-             r"\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
+             r"(?<!\.)\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
              r"no time zone found|checksum (mismatch|failed|error|are wrong|is wrong|does not match)|"
              r"checksums? did not match|"
              r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
@@ -471,6 +482,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              VAL, 3.5, "truncated or out-of-range data"),
     TextRule(r"statuscode\.(internal|data_loss)\b", SVC, 5.0, "gRPC server status"),
     TextRule(r"(?m)^[\w./-]+\.[a-z]{1,5}:\d+:\d+: ", PROG, 4.0, "file:line:column diagnostic"),
+    # a syntax error located in a data or config file is bad input; in a source file it is a defect
+    TextRule(r"(syntax|parse|parsing) error[^\n]{0,200}\bin [\w./-]+\.(ini|json|ya?ml|toml|xml|csv|conf|cfg|env|"
+             r"properties)\b[^\n]{0,12}\bline \d+", VAL, 7.0, "syntax error in a data file"),
+    TextRule(r"(syntax|parse) error[^\n]{0,200}\bin [\w./-]+\.(php|py|rb|js|mjs|ts|pl|pm|lua|java|go|rs|sh)\b"
+             r"[^\n]{0,12}\bline \d+", PROG, 7.0, "syntax error in source code"),
     TextRule(r"encoded data was not valid|not valid for encoding|invalid utf-?8|not valid utf-?8|"
              r"decompression (failed|error)|(inflate|deflate|decode|decoding|decompress) (failed|error)",
              VAL, 4.0, "undecodable data"),
@@ -483,7 +499,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"(operation|rebase|merge|am|cherry-pick|revert|bisect) (is )?not in progress|"
              r"(no such path|does not exist)[^\n]{0,80} in '?(head|[0-9a-f]{7,40})'?",
              GIT, 6.0, "git repository state"),
-    TextRule(r"all attempts to connect|attempts to connect[^\n]{0,60} failed", NET, 4.0, "connect attempts failed"),
+    TextRule(r"all attempts to connect|attempts to connect[^\n]{0,60} failed|"
+             r"no (servers?|brokers?|nodes?|hosts?) (are |is )?available( for (connection|connecting))?",
+             NET, 4.0, "connect attempts failed"),
     TextRule(r"unable to find the server|(server|host) not found", NET, 4.0, "host not found"),
     TextRule(r"frame header|frame ?type|argument [^\n]{0,20} too (large|small|big|long)", VAL, 3.5,
              "bad frame or argument"),
@@ -492,6 +510,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"unparseable|unparsable|not parseable|mismatched tag|not well-formed|no element found|"
              r"junk after document", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
+    # the calling code used a connection it had closed, or handed logging a configuration naming no real class
+    TextRule(r"no active connection|the connection is closed|connection (is )?already closed|"
+             r"unable to configure (handler|formatter|filter|logger|root logger)", PROG, 6.0,
+             "used after close, or misconfigured in code"),
     TextRule(r"after shutdown|cannot schedule new|event loop is closed|on closed file|"
              r"(cursor|executor|pool|session) (is |has been |was )?(already )?(closed|shut ?down)",
              PROG, 4.0, "used after close"),
@@ -530,8 +552,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"unmatched [(\[{\\]|unbalanced (parenthes|bracket|brace)|unterminated `?\w'? command|"
              r"not (json )?serializable|could not be (cloned|serialized|pickled)|can(not|'t) (be )?(serialize|pickle)|"
              r"unsupported type|not supported|\bis negative\b|not bound to a session|lazy load operation|"
-             r"could not assemble any primary key|is not mapped|instance [^\n]{1,80} is not persisted",
+             r"could not assemble any primary key|is not mapped|instance [^\n]{1,80} is not persisted|"
+             r"\bclass \"?[\w\\\\.]+\"? not found",
              PROG, 3.5, "defect in the calling code"),
+    # a runtime's own functions refusing an argument by its position (PHP's "Argument #1 ($keys) must ...")
+    TextRule(r"argument #\d+ \(\$\w+\)", PROG, 8.0, "a built-in function called wrongly"),
     TextRule(r"unknown format code|invalid format (spec|specifier|string)|"
              r"not enough arguments for format|unsupported format character|"
              r"(required )?argument( \d+| '\w+')? (is not|must be) an? \w+", PROG, 7.0,
@@ -560,6 +585,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "throttled by the service"),
     TextRule(r"\b(endpoint|server|service|api|registry|resource) requires? (auth|authentication|credentials|login|"
              r"a (valid )?token)\b", AUTH, 5.0, "credentials required"),
+    TextRule(r"(maximum|max) payload (size )?(exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
+             "message larger than the server accepts"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
 )
@@ -635,7 +662,8 @@ def compiled() -> Compiled:
     # "SQLSTATE 53400", or the error-fields dict some drivers print ({'C': '53400', ...}, pg8000)
     sqlstate = re.compile(r"\bSQLSTATE[\[ =:]+([0-9A-Z]{5})\b|'C': '([0-9A-Z]{5})'")
     # "ERROR 1045 (28000): ..." (mysql client), "(1045, 'Access denied ...')" (Python drivers), "[2002]" (PDO)
-    mysql_code = re.compile(r"\bERROR ([12]\d{3}) \(\w{5}\)|^\w[\w.]*: \(([12]\d{3}), ['\"]|\] \[([12]\d{3})\] ",
+    mysql_code = re.compile(r"\bERROR ([12]\d{3}) \(\w{5}\)|^\w[\w.]*: \(([12]\d{3}), ['\"]|\] \[([12]\d{3})\] |"
+                            r"SQLSTATE\[\w{5}\]: [^:\n]{1,60}: ([12]\d{3}) ",
                             re.MULTILINE)
     frame_rules = tuple((re.compile(_lower_pattern(rule.pattern)), rule) for rule in FRAME_RULES)
     return Compiled(text_rules, type_rules, status, errno_in_text, status_words, sqlstate, mysql_code, frame_rules)
