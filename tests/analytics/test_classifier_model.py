@@ -209,6 +209,11 @@ def test_unsure_rules_stay_when_the_model_is_unsure_too() -> None:
     assert combine(rules, _model(Category.NETWORK, MODEL_CONFIDENT - 0.01)) is rules
 
 
+def test_a_confident_model_saying_unknown_never_replaces_what_the_rules_found() -> None:
+    rules = _rules(Category.VALIDATION, 0.5)
+    assert combine(rules, _model(Category.UNKNOWN, 0.99)) is rules
+
+
 def test_model_fills_in_when_rules_find_nothing() -> None:
     got = combine(_rules(Category.UNKNOWN, 0.5), _model(Category.GIT, 0.3))
     assert got.category is Category.GIT

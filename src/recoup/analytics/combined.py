@@ -30,6 +30,8 @@ def combine(rules: Classification, model: Prediction) -> Classification:
         return rules
     if model.category is rules.category:
         return rules
+    if model.category is Category.UNKNOWN and rules.category is not Category.UNKNOWN:
+        return rules  # "nothing recognisable" never outweighs evidence the rules did find
     floor = MODEL_OVER_UNKNOWN if rules.category is Category.UNKNOWN else MODEL_CONFIDENT
     if model.probability >= floor:
         reason = (f"model p={model.probability:.2f}; rules said {rules.category.value} "

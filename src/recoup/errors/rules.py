@@ -201,7 +201,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"ServerError|ServiceUnavailable|InternalServerError|BadGateway|GatewayTimeout|Unavailable|ShuttingDown|"
      r"BusyLoading|CircuitOpen|CircuitBreaker|[a-z]Down$", SVC, 3.5),
     (r"RateLimit|Throttl|TooManyRequests|Quota|OutOfMemory|ResourceExhausted|Deadlock|LockTimeout|LockError|"
-     r"PoolTimeout|PoolExhausted|PoolFull|EmptyPool|PoolEmpty|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
+     r"PoolTimeout|Acquire\w*Timeout|PoolExhausted|PoolFull|EmptyPool|PoolEmpty|TooMany|Bulkhead|Capacity|DiskFull|NoSpace|LimitExceeded|"
      r"ThroughputExceeded|QuotaExceeded|RejectedExecution", RES, 3.5),
     (r"FileNotFound|NoSuchFile|IsADirectory|NotADirectory|FileExists|AlreadyExists|DirectoryNotEmpty|"
      r"ReadOnlyFileSystem|FileSystem", FS, 3.0),
@@ -255,12 +255,13 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"unrecognized|not (a )?valid|cannot decode|"
              r"could not decode|wrong format|bad (input|value|format|data|syntax|argument))\b", VAL, 2.0,
              "input looks malformed"),
-    TextRule(r"\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
+    TextRule(r"(?<![:=] )\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
              "looks like a defect"),
-    TextRule(r"\b(exhausted|exceeded|limit reached|too many|overloaded|over capacity|throttled|"
+    TextRule(r"\b(exhausted|exceeded|limit reached|too many|over capacity|throttled|"
              r"out of (memory|space|disk|resources|slots|capacity|connections|file descriptors|handles))\b", RES, 2.0,
              "a limit was reached"),
-    TextRule(r"\b(unavailable|try again later|temporarily|maintenance|server error|internal error)\b", SVC, 2.0,
+    TextRule(r"\b(unavailable|try again later|temporarily|maintenance|server error|internal error|overloaded)\b",
+             SVC, 2.0,
              "service unavailable"),
     TextRule(r"\b(denied|unauthori[sz]ed|credentials?|password|login)\b", AUTH, 2.0, "access refused"),
     # network
@@ -283,6 +284,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"self[- ]signed certificate|unknown (ca|certificate authority)|bad certificate|"
              r"certificate_verify_failed|x509: |certificate[^\n]{0,40} (is )?not trusted|known issuer|"
              r"does not match hostname|hostname mismatch", NET, 3.0, "TLS failure"),
+    TextRule(r"host key verification failed|remote host identification has changed|\bx509: (?!malformed)|"
+             r"certificate is not valid for|certificate signed by unknown authority", NET, 6.0,
+             "the server's identity could not be verified"),
+    TextRule(r"failed to respond|nohttpresponse|\bnxdomain\b", NET, 4.5, "no answer or no such name"),
     TextRule(r"unexpected eof|eof occurred|remote end closed|(server|peer|remote) (has )?(closed|disconnected|"
              r"hung up)|socket hang ?up|hang up|connection (was |is |has been )?(closed|lost|broken|dropped)|"
              r"closed the connection|lost connection|incomplete ?read|ended prematurely|empty reply from server|"
@@ -317,7 +322,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
     TextRule(r"\bis busy (running|processing|loading|executing)|script kill", SVC, 5.0, "server busy with other work"),
-    TextRule(r"no responders (are )?available|\brejecting connections\b|server terminated abnormally", SVC, 5.0,
+    TextRule(r"\bservfail\b|no responders (are )?available|\brejecting connections\b|server terminated abnormally",
+             SVC, 5.0,
              "nobody serving the request"),
     # resource
     TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
@@ -332,7 +338,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"too many (connections|clients)|max(imum)? number of clients|max_user_connections|max_connections|"
              r"connection limit|remaining connection slots|exceeded the '?\w+'? resource", RES, 5.0,
              "connection limit reached"),
-    TextRule(r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
+    TextRule(r"timeout acquiring a connection|pool is probably full|acquire ?timeout|"
+             r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
              r"no (free|available) connection|no connections? (is |are )?(available|left|free)|pool is (empty|full)|"
              r"(couldn't|could not|unable to|failed to) (get|acquire|obtain|check ?out) a connection (from|after|in)|"
              r"limit of size \d+ overflow", RES, 6.5, "connection pool exhausted"),
@@ -347,7 +354,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"could not obtain lock|lock not available|deadlock|could not serialize|serialization failure|"
              r"try restarting transaction|(could not|failed to|unable to) (acquire|obtain|get) (a |the )?lock|"
              r"unable to lock|resource busy", RES, 5.0, "lock contention"),
-    TextRule(r"bulkhead|\bno token\b|overloaded|too busy|server busy|resource exhausted|RESOURCE_EXHAUSTED|"
+    TextRule(r"bulkhead|\bno token\b|too busy|server busy|resource exhausted|RESOURCE_EXHAUSTED|"
              r"resources? (exhausted|limit)", RES, 2.5, "capacity exhausted"),
     # filesystem
     TextRule(r"no such file or directory|\bENOENT\b|cannot find the (file|path)|file not found|"
@@ -358,7 +365,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"read-only database|directory not empty|\bENOTEMPTY\b|name too long|\bENAMETOOLONG\b|cross-device|"
              r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy", FS, 3.5, "path problem"),
     TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
-             r"cannot find or open|could not find or open|(could not|couldn't|cannot) find or access|command not found|"
+             r"cannot find or open|could not find or open|failed to load external entity|name not matched|"
+             r"(could not|cannot|unable to) access [\w ]{0,40}\b(file|directory|path)\b|"
+             r"\b(dest|destination|target) (path |file |directory )?already exists|"
+             r"(could not|couldn't|cannot) find or access|command not found|"
              r"not found in \$?PATH|"
              r"executable file not found|is not recognized as an internal",
              FS, 3.5, "command not found"),
@@ -400,7 +410,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              GIT, 2.0, "mentions repository state"),
     TextRule(r"\[?'git'[^\n]{0,200}non-zero exit status 1(28|29)\b", GIT, 2.5, "git exited 128"),
     # auth
-    TextRule(r"permission denied \(publickey|\bpublickey\b|host key verification failed|"
+    TextRule(r"permission denied \(publickey|\bpublickey\b|"
              r"could not read (username|password)|terminal prompts disabled|"
              r"authentication (failed|required|failure|error)|auth(entication)? failed|authorization failed|"
              r"password authentication|invalid (username|password|credentials|token|api[ _-]?key|access key|"
@@ -414,7 +424,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
              r"denied to user|command denied|(incorrect|wrong|bad) (password|passphrase|credentials)|"
              r"permission denied to (create|drop|alter|set|grant|execute|connect|access|use)\b|"
-             r"permissions? violation|"
+             r"permissions? violation|authorization[ _]violation|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
              r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
@@ -427,7 +437,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     # the peer refused for lack of credentials: outweighs the TLS or connect words around it
     TextRule(r"alert[ _](certificate[ _]required|unknown[ _]ca|bad[ _]certificate|certificate[ _]unknown|"
              r"certificate[ _]revoked|certificate[ _]expired|access[ _]denied)|certificate_required|"
-             r"peer did not return a certificate|pg_hba\.conf rejects|"
+             r"peer did not return a certificate|pg_hba\.conf rejects|tls: certificate required|"
              r"refused[:,]? (not authori[sz]ed|bad user ?name or password|identifier rejected)", AUTH, 12.0,
              "the peer demanded credentials"),
     # data encrypted for another key or password: the secret is wrong, not the data
@@ -483,6 +493,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"statuscode\.(internal|data_loss)\b", SVC, 5.0, "gRPC server status"),
     TextRule(r"(?m)^[\w./-]+\.[a-z]{1,5}:\d+:\d+: ", PROG, 4.0, "file:line:column diagnostic"),
     # a syntax error located in a data or config file is bad input; in a source file it is a defect
+    TextRule(r"\b(xml|json|yaml|toml|csv|ini|html) (syntax|parse|parsing) error|wrong number of fields|"
+             r"encapsulated token|expected (begin|end)_(object|array)|but was (begin|end)_(object|array)|"
+             r"(did not contain|not) valid utf-?8|validity error|fails to validate|failed to validate|"
+             r"negative or zero image size|@ error/\w+\.c/read\w*image", VAL, 6.0, "a data document is malformed"),
     TextRule(r"(syntax|parse|parsing) error[^\n]{0,200}\bin [\w./-]+\.(ini|json|ya?ml|toml|xml|csv|conf|cfg|env|"
              r"properties)\b[^\n]{0,12}\bline \d+", VAL, 7.0, "syntax error in a data file"),
     TextRule(r"(syntax|parse) error[^\n]{0,200}\bin [\w./-]+\.(php|py|rb|js|mjs|ts|pl|pm|lua|java|go|rs|sh)\b"
@@ -511,6 +525,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"junk after document", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
     # the calling code used a connection it had closed, or handed logging a configuration naming no real class
+    TextRule(r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
+             r"no value specified for parameter|no serializer found for class|can't construct a java object|"
+             r"no (delegate- or property-based )?creators?\b|failed making field [^\n]{1,120} accessible|"
+             r"schema is invalid|is not open: readystate|xpath (error|evaluation failure)|"
+             r"target host is not specified", PROG, 9.0, "a defect the runtime or library named"),
     TextRule(r"no active connection|the connection is closed|connection (is )?already closed|"
              r"unable to configure (handler|formatter|filter|logger|root logger)", PROG, 6.0,
              "used after close, or misconfigured in code"),
@@ -585,7 +604,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "throttled by the service"),
     TextRule(r"\b(endpoint|server|service|api|registry|resource) requires? (auth|authentication|credentials|login|"
              r"a (valid )?token)\b", AUTH, 5.0, "credentials required"),
-    TextRule(r"(maximum|max) payload (size )?(exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
+    TextRule(r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
              "message larger than the server accepts"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
@@ -650,6 +669,7 @@ def compiled() -> Compiled:
         r"|\b(?:failed|failure|error|errored|returned|responded|answered)(?: with)?(?: (?:status|code|http))?"
         r"\W{0,3}([45]\d\d)(?![\d.])"
         r"|\bcode E([45]\d\d)\b"
+        r"|\b(?:error|status|code)=([45]\d\d)\b"
         r"|error\(([45]\d\d),"
         r"|\(([45]\d\d)\)\s*reason"
         r"|\b([45]\d\d) (?:bad request|unauthorized|forbidden|not found|too many requests|internal server error|"
@@ -657,7 +677,8 @@ def compiled() -> Compiled:
         r"request timeout|method not allowed|proxy authentication required)\b",
         flags,
     )
-    errno_in_text = re.compile(r"\[Errno (-?\d+)\]|\berrno[:= ]+(-?\d+)|Error (-?\d+) connecting")
+    errno_in_text = re.compile(r"\[Errno (-?\d+)\]|\berrno[:= ]+(-?\d+)|Error (-?\d+) connecting|\(os error (\d+)\)|"
+                               r"\bOs \{ code: (\d+),")
     status_words = re.compile("|".join(re.escape(w) for w in _STATUS_WORDS), flags)
     # "SQLSTATE 53400", or the error-fields dict some drivers print ({'C': '53400', ...}, pg8000)
     sqlstate = re.compile(r"\bSQLSTATE[\[ =:]+([0-9A-Z]{5})\b|'C': '([0-9A-Z]{5})'")
