@@ -260,7 +260,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\b(exhausted|exceeded|limit reached|too many|over capacity|throttled|"
              r"out of (memory|space|disk|resources|slots|capacity|connections|file descriptors|handles))\b", RES, 2.0,
              "a limit was reached"),
-    TextRule(r"\b(unavailable|try again later|temporarily|maintenance|server error|internal error|overloaded)\b",
+    TextRule(r"(?<!resource )(?<!resource temporarily )\b(unavailable|try again later|temporarily|maintenance|"
+             r"server error|internal error|overloaded)\b",
              SVC, 2.0,
              "service unavailable"),
     TextRule(r"\b(denied|unauthori[sz]ed|credentials?|password|login)\b", AUTH, 2.0, "access refused"),
@@ -272,7 +273,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bE(HOST|NET)UNREACH\b|no route to host|(host|network) is unreachable|\bENETDOWN\b|network is down",
              NET, 4.0, "host unreachable"),
     TextRule(r"\bENOTFOUND\b|\bEAI_(AGAIN|NONAME|NODATA|FAIL)\b|getaddrinfo|name or service not known|"
-             r"nodename nor servname|failure in name resolution|"
+             r"nodename nor servname|failure in name resolution|host or service not provided, or not known|"
              r"(could not|couldn't|cannot|can't|unable to) resolve (the )?(host|hostname|proxy|address|server|name)|"
              r"no such host|UnknownHost|name ?resolution|failed to resolve|resolve host|dns (lookup|resolution)|"
              r"unknown (mysql |mariadb )?server host|host not found|lookup [\w.-]+ on",
@@ -288,6 +289,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"certificate is not valid for|certificate signed by unknown authority", NET, 6.0,
              "the server's identity could not be verified"),
     TextRule(r"failed to respond|nohttpresponse|\bnxdomain\b", NET, 4.5, "no answer or no such name"),
+    TextRule(r"\{:?error,\s*:?(closed|timeout|econnrefused|econnreset|econnaborted|ehostunreach|enetunreach|nxdomain|"
+             r"socket_closed_remotely|server_closed|etimedout|epipe)\}|\{shutdown, *:?server_closed\}",
+             NET, 7.0, "an Erlang error tuple names a transport failure"),
+    # an alert this side generated: it refused the peer's certificate (a refused client certificate is the peer's)
+    TextRule(r"generated client alert|client alert: fatal", NET, 13.0, "this side refused the peer's certificate"),
+    # a socket read that timed out reports EAGAIN: it is the read's timeout, not a resource limit
+    TextRule(r"(\brecv|\bread\b|reading|receiv\w*|i/o error)[^\n]{0,80}(resource temporarily unavailable|"
+             r"os error 11\b)", NET, 6.0, "a socket read timed out"),
     TextRule(r"unexpected eof|eof occurred|remote end closed|(server|peer|remote) (has )?(closed|disconnected|"
              r"hung up)|socket hang ?up|hang up|connection (was |is |has been )?(closed|lost|broken|dropped)|"
              r"closed the connection|lost connection|incomplete ?read|ended prematurely|empty reply from server|"
@@ -313,7 +322,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              NET, 5.0, "local server socket missing"),
     # service
     TextRule(r"internal server error|bad gateway|service (is )?(temporarily )?unavailable|gateway time-?out|"
-             r"\bserver error\b|\bUNAVAILABLE\b|upstream (connect )?error|serviceunavailable|no healthy upstream|"
+             r"\bserver error\b|(?<!resource temporarily )\bUNAVAILABLE\b|upstream (connect )?error|serviceunavailable|"
+             r"no healthy upstream|"
              r"temporarily unable to service|down for maintenance", SVC, 3.5, "server-side failure"),
     TextRule(r"circuit[^\n]{0,80}\b(open|opened)\b|breaker (is )?open", SVC, 6.0, "circuit breaker open"),
     TextRule(r"database system is (starting up|shutting down|in recovery)|administrator command|"
@@ -338,6 +348,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"too many (connections|clients)|max(imum)? number of clients|max_user_connections|max_connections|"
              r"connection limit|remaining connection slots|exceeded the '?\w+'? resource", RES, 5.0,
              "connection limit reached"),
+    TextRule(r"limiting (requests|connections)|worker_connections are not enough|connections are not enough",
+             RES, 6.0, "the server limits requests or connections"),
     TextRule(r"timeout acquiring a connection|pool is probably full|acquire ?timeout|"
              r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
              r"no (free|available) connection|no connections? (is |are )?(available|left|free)|pool is (empty|full)|"
@@ -424,7 +436,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
              r"denied to user|command denied|(incorrect|wrong|bad) (password|passphrase|credentials)|"
              r"permission denied to (create|drop|alter|set|grant|execute|connect|access|use)\b|"
-             r"permissions? violation|authorization[ _]violation|"
+             r"permissions? violation|authorization[ _]violation|\beneedauth\b|requires you to be logged in|"
+             r"must have (push|write|read|admin|pull) access|\bhtpasswd\b|\": password mismatch|"
+             r"not allowed because|not listed in allowusers|\binvalid user\b|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
              r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
@@ -473,7 +487,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"illegal [\w ]{0,20}(data|character|input|sequence)|invalid (multibyte|byte) sequence|"
              r"(?<!\.)\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
              r"no time zone found|checksum (mismatch|failed|error|are wrong|is wrong|does not match)|"
-             r"checksums? did not match|"
+             r"checksums? did not match|do not match the hashes|hash(es)? (do|does) not match|hash mismatch|"
              r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
              r"argument|option|base64|count|character|literal|token|request)|malformed|parse error|"
              r"failed to parse|parsing error|cannot convert|not in gzip format|does not look like a (tar|zip|gzip)|"
@@ -498,7 +512,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(did not contain|not) valid utf-?8|validity error|fails to validate|failed to validate|"
              r"negative or zero image size|@ error/\w+\.c/read\w*image", VAL, 6.0, "a data document is malformed"),
     TextRule(r"(syntax|parse|parsing) error[^\n]{0,200}\bin [\w./-]+\.(ini|json|ya?ml|toml|xml|csv|conf|cfg|env|"
-             r"properties)\b[^\n]{0,12}\bline \d+", VAL, 7.0, "syntax error in a data file"),
+             r"properties)\b[^\n]{0,12}\bline \d+|"
+             r"(cannot|could not|failed to|unable to) (load|read|parse) [\w./-]+\."
+             r"(ini|json|ya?ml|toml|xml|csv|conf|cfg|config|env|properties)\b[^\n]{0,40}syntax error|"
+             r"too large body|body too large|request entity too large",
+             VAL, 7.0, "syntax error in a data file, or a body too large"),
     TextRule(r"(syntax|parse) error[^\n]{0,200}\bin [\w./-]+\.(php|py|rb|js|mjs|ts|pl|pm|lua|java|go|rs|sh)\b"
              r"[^\n]{0,12}\bline \d+", PROG, 7.0, "syntax error in source code"),
     TextRule(r"encoded data was not valid|not valid for encoding|invalid utf-?8|not valid utf-?8|"
@@ -508,7 +526,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"(?m)^[\w./-]+\.(java|c|cc|cpp|h|go|rs|ts|js|mjs|py|kt|scala|cs|swift|rb):"
              r"\d+(:\d+)?: (error|fatal error):|"
              r"incompatible types|cannot be converted to|undefined: \w", PROG, 4.0, "compiler diagnostic"),
-    TextRule(r"\b[0-9a-f]{40}\b|no note found", GIT, 2.0, "names a git object"),
+    TextRule(r"(?<!shasum: )(?<!sha1: )\b[0-9a-f]{40}\b|no note found", GIT, 2.0, "names a git object"),
     TextRule(r"/\.git/", GIT, 3.0, "a path inside a git directory"),
     TextRule(r"(operation|rebase|merge|am|cherry-pick|revert|bisect) (is )?not in progress|"
              r"(no such path|does not exist)[^\n]{0,80} in '?(head|[0-9a-f]{7,40})'?",
@@ -525,6 +543,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"junk after document", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
     # the calling code used a connection it had closed, or handed logging a configuration naming no real class
+    TextRule(r"addresssanitizer|leaksanitizer|undefinedbehaviorsanitizer|threadsanitizer|floating point exception|"
+             r"no match of right hand side value: (?!\{:?error)|no (function|case) clause matching|\bbadarith\b|"
+             r"bad argument in arithmetic|\bbad key: |not present in map|"
+             r"\*\*\* argument \d+: not an? (atom|list|tuple|map|binary|pid|function|fun|reference|boolean)\b|"
+             r"unknown column '[^'\n]+' in '", PROG, 8.0, "a defect the runtime reported"),
+    # the code, or its entry point, cannot be imported: a defect, whatever usage or load words surround it
+    TextRule(r"\bmodule ['\"`]?[\w./-]+['\"`]? (was )?not found|could not import module|failed to find attribute|"
+             r"error loading asgi app|app failed to load", PROG, 12.0, "the code cannot be imported"),
     TextRule(r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
              r"no value specified for parameter|no serializer found for class|can't construct a java object|"
              r"no (delegate- or property-based )?creators?\b|failed making field [^\n]{1,120} accessible|"
@@ -620,6 +646,8 @@ _TEXT_RULES += tuple(
 #: Rules over the whole text, stack frames included: where an error was raised can name its cause when the
 #: message does not. A timeout raised inside a connection pool's own code is a wait for a free connection.
 FRAME_RULES: tuple[TextRule, ...] = (
+    TextRule(r"(?s)\bin [\w.]*\b(recv\w*|read|_recv_copy)\n.{0,600}resource temporarily unavailable", NET, 7.0,
+             "a socket read timed out (EAGAIN from recv)"),
     TextRule(r"(?s)time(d )?out.{0,400}[/\\](pg-pool|generic-pool|[a-z]+[-_]pool)[/\\][\w./\\-]*\.(js|mjs|cjs|py)\b",
              RES, 8.0, "timed out inside a connection pool"),
 )
