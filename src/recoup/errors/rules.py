@@ -264,7 +264,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"server error|internal error|overloaded)\b",
              SVC, 2.0,
              "service unavailable"),
-    TextRule(r"\b(denied|unauthori[sz]ed|credentials?|password|login)\b", AUTH, 2.0, "access refused"),
+    TextRule(r"(?<![/\w])(denied|unauthori[sz]ed|credentials?|password|login)\b(?![/\w\"])", AUTH, 2.0,
+             "access refused"),
     # network
     TextRule(r"\bECONNREFUSED\b|connection refused|actively refused|\bConnectException\b|refused to connect",
              NET, 4.0, "connection refused"),
@@ -286,9 +287,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"certificate_verify_failed|x509: |certificate[^\n]{0,40} (is )?not trusted|known issuer|"
              r"does not match hostname|hostname mismatch", NET, 3.0, "TLS failure"),
     TextRule(r"host key verification failed|remote host identification has changed|\bx509: (?!malformed)|"
-             r"certificate is not valid for|certificate signed by unknown authority", NET, 6.0,
+             r"certificate is not valid for|certificate signed by unknown authority|certificate_verify_failed|"
+             r"ssl connection could not be established", NET, 8.0,
              "the server's identity could not be verified"),
     TextRule(r"failed to respond|nohttpresponse|\bnxdomain\b", NET, 4.5, "no answer or no such name"),
+    TextRule(r"\bnet::err_(connection_\w+|name_not_resolved|name_resolution_failed|empty_response|cert_\w+|timed_out|"
+             r"address_unreachable|address_invalid|ssl_\w+|tunnel_connection_failed|proxy_connection_failed|"
+             r"network_changed|internet_disconnected|socket_not_connected|http2_protocol_error)\b", NET, 9.0,
+             "browser network error"),
     TextRule(r"\{:?error,\s*:?(closed|timeout|econnrefused|econnreset|econnaborted|ehostunreach|enetunreach|nxdomain|"
              r"socket_closed_remotely|server_closed|etimedout|epipe)\}|\{shutdown, *:?server_closed\}",
              NET, 7.0, "an Erlang error tuple names a transport failure"),
@@ -316,7 +322,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bproxy\b[^\n]{0,40}(error|fail|refused)|no response from|:\d+ - no response", NET, 2.5,
              "proxy error or no response"),
     TextRule(r"curl: \((5|6|7|16|18|28|35|52|55|56|60|92)\)", NET, 3.0, "curl transport error"),
-    TextRule(r"couldn'?t connect to (the )?server|failed to connect to [\w.:\[\]-]+ port \d+", NET, 4.5,
+    TextRule(r"couldn'?t connect to (the )?(server|database|host)|failed to connect to [\w.:\[\]-]+ port \d+", NET, 4.5,
              "connect refused (libcurl)"),
     TextRule(r"(connect|connection)[^\n]{0,60}\bsocket\b[^\n]{0,120}(no such file|\(2\)|\(111\)|refused)",
              NET, 5.0, "local server socket missing"),
@@ -360,10 +366,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(message|file|request|payload|upload) size exceeds|exceeds [\w ]{0,20}maximum [\w ]{0,10}size|"
              r"\blimit\b[^\n]{0,40}\(\d+\) (is |was |has been )?reached|"
              r"message(s)? (was |were )?rejected by (the )?broker", RES, 3.5, "a size or broker limit refused it"),
-    TextRule(r"rate.?limit|throttl|too many requests|quota|slow ?down|limit exceeded|request limit", RES, 3.5,
+    TextRule(r"rate.?limit|throttl|too many requests|\bquota|slow ?down|limit exceeded|request limit", RES, 3.5,
              "rate limited"),
     TextRule(r"database is locked|table is locked|\bSQLITE_BUSY\b|lock wait timeout|lock timeout|"
-             r"could not obtain lock|lock not available|deadlock|could not serialize|serialization failure|"
+             r"could not obtain lock|lock not available|conflicting lock|could not set lock|"
+             r"another [\w-]+ (instance|process) is already running|deadlock|could not serialize|serialization failure|"
              r"try restarting transaction|(could not|failed to|unable to) (acquire|obtain|get) (a |the )?lock|"
              r"unable to lock|resource busy", RES, 5.0, "lock contention"),
     TextRule(r"bulkhead|\bno token\b|too busy|server busy|resource exhausted|RESOURCE_EXHAUSTED|"
@@ -377,7 +384,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"read-only database|directory not empty|\bENOTEMPTY\b|name too long|\bENAMETOOLONG\b|cross-device|"
              r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy", FS, 3.5, "path problem"),
     TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
-             r"cannot find or open|could not find or open|failed to load external entity|name not matched|"
+             r"cannot find or open|could not find or open|can'?t find command|is not available in path|"
+             r"failed to load external entity|name not matched|"
              r"(could not|cannot|unable to) access [\w ]{0,40}\b(file|directory|path)\b|"
              r"\b(dest|destination|target) (path |file |directory )?already exists|"
              r"(could not|couldn't|cannot) find or access|command not found|"
@@ -388,11 +396,12 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"\bi/o error|"
              r"database disk image is malformed", FS, 3.5, "unreadable file"),
     TextRule(r"(cannot|can't|could not|unable to) open [\"'/]", FS, 2.5, "cannot open a file"),
-    TextRule(r"outside repository|beyond a symbolic link|access to the path [^\n]{1,200} is denied", FS, 4.5,
-             "path outside repository"),
+    TextRule(r"outside repository|beyond a symbolic link|access to the path [^\n]{1,200} is denied|"
+             r"file not found ?: ?/|error opening file ['\"/]", FS, 8.0,
+             "a path outside the repository, denied or missing"),
     TextRule(r"curl: \((23|26|37)\)", FS, 3.0, "curl file error"),
     TextRule(r"\b(file|directory|dir|folder|path|keystore)( ['\"/]\S*)?:? (does not exist|doesn't exist|not found|"
-             r"is missing)\b|hard link not allowed|not allowed for directory", FS, 3.5, "path does not exist"),
+             r"is missing)\b|hard link not allowed|not allowed for directory", FS, 5.0, "path does not exist"),
     TextRule(r"(cannot|can't|failed to|unable to|could not) (open|create|stat|remove|access|touch|read|write|"
              r"mkdir|delete|rename)\b|failure writing output|write error|failed to open/read", FS, 1.5,
              "file operation failed"),
@@ -436,7 +445,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"SignatureDoesNotMatch|PERMISSION_DENIED|\bUNAUTHENTICATED\b|"
              r"denied to user|command denied|(incorrect|wrong|bad) (password|passphrase|credentials)|"
              r"permission denied to (create|drop|alter|set|grant|execute|connect|access|use)\b|"
-             r"permissions? violation|authorization[ _]violation|\beneedauth\b|requires you to be logged in|"
+             r"permissions? violation|authorization[ _]violation|"
+             r"passphrase [^\n]{0,80}is incorrect|\beneedauth\b|requires you to be logged in|"
              r"must have (push|write|read|admin|pull) access|\bhtpasswd\b|\": password mismatch|"
              r"not allowed because|not listed in allowusers|\binvalid user\b|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
@@ -454,6 +464,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"peer did not return a certificate|pg_hba\.conf rejects|tls: certificate required|"
              r"refused[:,]? (not authori[sz]ed|bad user ?name or password|identifier rejected)", AUTH, 12.0,
              "the peer demanded credentials"),
+    # ssh offered its keys and the server took none: refused credentials, whatever handshake words surround it
+    TextRule(r"no supported methods remain|unable to authenticate, attempted methods", AUTH, 8.0,
+             "the server accepted none of the offered keys"),
     # data encrypted for another key or password: the secret is wrong, not the data
     TextRule(r"decryption failed|(could not|failed to|unable to|cannot) decrypt|bad decrypt|"
              r"no [\w ]{0,20}secrets? (were )?found that could decrypt", AUTH, 6.0, "wrong key or password"),
@@ -506,16 +519,21 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              VAL, 3.5, "truncated or out-of-range data"),
     TextRule(r"statuscode\.(internal|data_loss)\b", SVC, 5.0, "gRPC server status"),
     TextRule(r"(?m)^[\w./-]+\.[a-z]{1,5}:\d+:\d+: ", PROG, 4.0, "file:line:column diagnostic"),
+    TextRule(r"error\(s\) found in configuration file|fatal errors found in configuration|"
+             r"(syntax|parse) error on line \d+ of [\w./-]+\.(conf|cfg|ini|config|ya?ml|toml|json|xml)\b", VAL, 4.5,
+             "a configuration file was refused"),
     # a syntax error located in a data or config file is bad input; in a source file it is a defect
     TextRule(r"\b(xml|json|yaml|toml|csv|ini|html) (syntax|parse|parsing) error|wrong number of fields|"
              r"encapsulated token|expected (begin|end)_(object|array)|but was (begin|end)_(object|array)|"
              r"(did not contain|not) valid utf-?8|validity error|fails to validate|failed to validate|"
              r"negative or zero image size|@ error/\w+\.c/read\w*image", VAL, 6.0, "a data document is malformed"),
-    TextRule(r"(syntax|parse|parsing) error[^\n]{0,200}\bin [\w./-]+\.(ini|json|ya?ml|toml|xml|csv|conf|cfg|env|"
+    TextRule(r"(syntax|parse|parsing) error[^\n]{0,200}\b(in|of) [\w./-]+\.(ini|json|ya?ml|toml|xml|csv|conf|cfg|env|"
              r"properties)\b[^\n]{0,12}\bline \d+|"
              r"(cannot|could not|failed to|unable to) (load|read|parse) [\w./-]+\."
              r"(ini|json|ya?ml|toml|xml|csv|conf|cfg|config|env|properties)\b[^\n]{0,40}syntax error|"
-             r"too large body|body too large|request entity too large",
+             r"too large body|body too large|request entity too large|"
+             r"[\w./-]+\.(conf|cfg|ini|config|ya?ml|toml)(\(\d+\)|:\d+\]?) ?:? [^\n]{0,40}"
+             r"(unrecognized|unknown keyword|invalid|syntax)",
              VAL, 7.0, "syntax error in a data file, or a body too large"),
     TextRule(r"(syntax|parse) error[^\n]{0,200}\bin [\w./-]+\.(php|py|rb|js|mjs|ts|pl|pm|lua|java|go|rs|sh)\b"
              r"[^\n]{0,12}\bline \d+", PROG, 7.0, "syntax error in source code"),
@@ -523,6 +541,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"decompression (failed|error)|(inflate|deflate|decode|decoding|decompress) (failed|error)",
              VAL, 4.0, "undecodable data"),
     TextRule(r"missing operand|extra operand|try '[\w.-]+ --help'|\busage: ", VAL, 3.0, "usage error"),
+    TextRule(r"unknown (shorthand )?flag: -|no such option: -|unrecognized arguments: -|unknown option:? ['\"`]?-",
+             VAL, 6.0, "a command line the tool does not accept"),
+    # a configuration section the reading program refuses: bad input
+    TextRule(r"in section '[^'\n]+' \(file: |no closing quotation|file signature not found|"
+             r"failed element-wise validator|\bfailure cases: ", VAL, 7.0, "a configuration or data set refused"),
     TextRule(r"(?m)^[\w./-]+\.(java|c|cc|cpp|h|go|rs|ts|js|mjs|py|kt|scala|cs|swift|rb):"
              r"\d+(:\d+)?: (error|fatal error):|"
              r"incompatible types|cannot be converted to|undefined: \w", PROG, 4.0, "compiler diagnostic"),
@@ -551,7 +574,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     # the code, or its entry point, cannot be imported: a defect, whatever usage or load words surround it
     TextRule(r"\bmodule ['\"`]?[\w./-]+['\"`]? (was )?not found|could not import module|failed to find attribute|"
              r"error loading asgi app|app failed to load", PROG, 12.0, "the code cannot be imported"),
-    TextRule(r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
+    TextRule(r"[\w./-]+\.(cs|vb|fs|ts|tsx|java|kt|cpp|c|h)\(\d+,\d+\): error [a-z]*\d+|cast is not valid|"
+             r"catalog error|table with name [^\n]{1,80} does not exist|"
+             r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
              r"no value specified for parameter|no serializer found for class|can't construct a java object|"
              r"no (delegate- or property-based )?creators?\b|failed making field [^\n]{1,120} accessible|"
              r"schema is invalid|is not open: readystate|xpath (error|evaluation failure)|"
