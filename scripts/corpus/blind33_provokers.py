@@ -12,11 +12,12 @@ Open3 (outside a repository, a merge conflict). Only 127.0.0.1."""
 
 from __future__ import annotations
 
-from blind33_support import RubyCase, backlog_port, ruby_records, shared_dir
+from blind33_support import RubyCase, ruby_records, shared_dir
 from checked import ToolCase, tool_records
 from cloudapi import cloud_api
 from common import Env, Record, git_env, run, write_batch
 from servers import client_cert_server, mount_tmpfs, private_postgres, private_redis
+from servers import full_backlog_port as backlog_port
 
 BLIND33_SOURCES = frozenset({"ruby33", "ruby-net33", "ruby-pg33", "ruby-redis33", "ruby-git33"})
 _GIT_ENV = git_env("blind33")

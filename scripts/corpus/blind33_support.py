@@ -10,11 +10,9 @@ The uncaught-exception print on stderr is the ``traceback`` record."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
 import shutil
-import socket
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -112,28 +110,6 @@ def shared_dir(env: Env) -> Path:
     return root
 
 
-def backlog_port(env: Env) -> int:
-    """A port whose listen queue is full and never accepted: a new connection's SYN goes unanswered, so a
-    client's connect times out."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(0)
-    port: int = sock.getsockname()[1]
-    fillers: list[socket.socket] = []
-    for _ in range(4):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(("127.0.0.1", port))
-        fillers.append(filler)
-
-    def close() -> None:
-        for filler in fillers:
-            filler.close()
-        sock.close()
-
-    env._closers.append(close)
-    return port
 
 
-__all__ = ["RubyCase", "backlog_port", "ruby_records", "shared_dir"]
+__all__ = ["RubyCase", "ruby_records", "shared_dir"]

@@ -27,10 +27,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from blind42_support import BROKEN, RUSTC, build, full_backlog
+from blind42_support import BROKEN, RUSTC, build
 from checked import PyCase, ToolCase, python_records, tool_records
 from cloudapi import ANSWERS, cloud_api
 from common import Env, Record, write_batch
+from servers import full_backlog_port as full_backlog
 from servers import mount_tmpfs
 
 BLIND42_SOURCES = frozenset({"rust42", "rust-net42", "rustc42"})

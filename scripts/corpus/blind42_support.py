@@ -14,12 +14,9 @@ that a connect to it times out on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from common import Env
@@ -535,28 +532,6 @@ def build(env: Env) -> Path:
     return bindir
 
 
-def full_backlog(env: Env) -> int:
-    """A listener that never accepts, its accept queue filled, so a new connect to it is never answered."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port: int = listener.getsockname()[1]
-    fillers: list[socket.socket] = []
-    for _ in range(4):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(("127.0.0.1", port))
-        fillers.append(filler)
-    time.sleep(0.2)
-
-    def close() -> None:
-        for s in fillers:
-            s.close()
-        listener.close()
-
-    env._closers.append(close)
-    return port
 
 
-__all__ = ["BROKEN", "RUSTC", "build", "full_backlog"]
+__all__ = ["BROKEN", "RUSTC", "build"]

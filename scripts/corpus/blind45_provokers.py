@@ -12,11 +12,12 @@ errors in a script). Only 127.0.0.1."""
 
 from __future__ import annotations
 
-from blind45_support import BeamCase, beam_tool_cases, no_retry_api, script_dir, self_signed_tls
+from blind45_support import BeamCase, beam_tool_cases, no_retry_api, script_dir
 from checked import tool_records
 from cloudapi import ANSWERS, cloud_api
 from common import Env, Record, write_batch
 from servers import mount_tmpfs
+from servers import self_signed_https as self_signed_tls
 
 BLIND45_SOURCES = frozenset({"erlang45", "elixir45"})
 

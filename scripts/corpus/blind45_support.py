@@ -4,14 +4,8 @@ as root or as `nobody`, with a lowered open-file limit when the case asks for on
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import os
-import shutil
-import socket
-import ssl
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,40 +50,6 @@ def no_retry_api(env: Env) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def self_signed_tls(env: Env) -> int:
-    """Serve TLS with a fresh self-signed certificate (CN=127.0.0.1) and answer `HTTP/1.1 200` to whoever
-    completes the handshake; return the port."""
-    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls45-"))
-    cert, key = root / "server.pem", root / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1024)
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
 
 
 #: every escript compiles (so its stack shows real lines) and flushes logger before it halts with `stop(Code)`
@@ -141,4 +101,4 @@ def beam_tool_cases(cases: list[BeamCase], scripts: Path, fill: Callable[[str], 
     return out
 
 
-__all__ = ["ESCRIPT_HEAD", "BeamCase", "beam_tool_cases", "no_retry_api", "script_dir", "self_signed_tls"]
+__all__ = ["ESCRIPT_HEAD", "BeamCase", "beam_tool_cases", "no_retry_api", "script_dir"]

@@ -20,11 +20,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from blind33_support import backlog_port
-from blind46_support import ScriptCase, scratch_dir, script_records, self_signed_https
+from blind46_support import ScriptCase, scratch_dir, script_records
 from cloudapi import cloud_api
 from common import Env, Record, run, write_batch
-from servers import mount_tmpfs, private_mariadb, private_postgres, private_redis
+from servers import full_backlog_port as backlog_port
+from servers import mount_tmpfs, private_mariadb, private_postgres, private_redis, self_signed_https
 
 BLIND46_SOURCES = frozenset({"perl-dbi46", "perl-lwp46", "perl46", "lua46"})
 

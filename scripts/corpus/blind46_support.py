@@ -9,15 +9,10 @@ we provoked (the cause check of ``checked.has_token``)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
 import shutil
-import socket
-import ssl
-import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,38 +86,6 @@ def script_records(cases: Iterable[ScriptCase], scratch: Path, fill: Callable[[s
     return out
 
 
-def self_signed_https(env: Env) -> int:
-    """An HTTPS server on a free port whose certificate is self-signed (no client trusts it); it answers 200."""
-    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-b46tls-"))
-    cert, key = root / "cert.pem", root / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=deploy.internal", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(4096)
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
 
 
-__all__ = ["ScriptCase", "scratch_dir", "script_records", "self_signed_https"]
+__all__ = ["ScriptCase", "scratch_dir", "script_records"]

@@ -34,12 +34,12 @@ import json
 import os
 import sqlite3
 
-from blind42_support import full_backlog
 from blind49_support import blob_server, build, write_broken
 from checked import ToolCase, tool_records
 from cloudapi import ANSWERS, cloud_api
 from common import Env, Record, run, write_batch
 from servers import client_cert_server, mount_tmpfs, private_postgres, private_redis
+from servers import full_backlog_port as full_backlog
 
 BLIND49_SOURCES = frozenset({"c49", "libcurl49", "libpq49", "sqlite-c49", "hiredis49", "gcc49", "asan49"})
 

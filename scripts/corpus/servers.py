@@ -189,5 +189,66 @@ def private_mariadb(env: Env, max_connections: int = 3) -> tuple[int, subprocess
     raise RuntimeError("private mariadb did not start")
 
 
-__all__ = ["ClientCertServer", "PrivatePostgres", "client_cert_server", "mount_tmpfs", "private_mariadb",
-           "private_mosquitto", "private_postgres", "private_redis"]
+def full_backlog_port(env: Env) -> int:
+    """A listener that never accepts, its accept queue filled: a new connection's SYN goes unanswered, so a
+    client's connect times out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port: int = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.2)
+
+    def close() -> None:
+        for s in fillers:
+            s.close()
+        listener.close()
+
+    env._closers.append(close)
+    return port
+
+
+def self_signed_https(env: Env) -> int:
+    """An HTTPS server on a free port with a fresh self-signed certificate for 127.0.0.1 (so only the trust check
+    fails, never the name); it answers 200 to whoever completes the handshake."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
+    cert, key = root / "server.pem", root / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            conn.settimeout(2)
+            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(4096)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    env._closers.append(sock.close)
+    env._closers.append(stop.set)
+    port: int = sock.getsockname()[1]
+    return port
+
+
+__all__ = ["ClientCertServer", "PrivatePostgres", "client_cert_server", "full_backlog_port", "mount_tmpfs",
+           "private_mariadb", "private_mosquitto", "private_postgres", "private_redis", "self_signed_https"]
