@@ -193,8 +193,9 @@ INSTANCE_DEPENDENT = frozenset({
 #: Suffix / substring rules on the bare type name, for libraries recoup has never seen.
 _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"Connect(ion|or)?(Error|Exception|Refused|Reset|Aborted|Closed|Lost)|Disconnect|ProtocolError|"
-     r"ConnectTimeout|ReadTimeout|WriteTimeout|Socket|NetworkError|DNS|NameResolution|"
-     r"UnknownHost|Unreachable|SSL|TLS|Certificate|ProxyError|ServerDisconnected|(?<!Max)PayloadError|EOFError|"
+     r"ConnectTimeout|ReadTimeout|WriteTimeout|Socket|NetworkError|NameResolution|UnknownHost|Unreachable|"
+     # acronyms match in capitals only: ProceSSLookupError is no TLS failure
+     r"(?-i:SSL|TLS|DNS)|Certificate|ProxyError|ServerDisconnected|(?<!Max)PayloadError|EOFError|"
      r"NoBrokersAvailable|NoNodeAvailable|BrokerNotAvailable|NodeNotReady|EndpointConnection", NET, 3.0),
     # a pool's or lock's timeout is a capacity wait that ran out, not a slow peer
     (r"(?<!Pool)(?<!Lock)Time(d)?[Oo]ut|Deadline", NET, 2.5),
