@@ -258,7 +258,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "input looks malformed"),
     TextRule(r"(?<![:=] )\b(undefined|not defined|null|nil|unbound|not implemented|assert\w*|panic(ked)?)\b", PROG, 2.0,
              "looks like a defect"),
-    TextRule(r"\b(exhausted|exceeded|limit reached|too many|over capacity|throttled|"
+    TextRule(r"\b(exhausted|(?<!retries )exceeded|limit reached|too many|over capacity|throttled|"
              r"out of (memory|space|disk|resources|slots|capacity|connections|file descriptors|handles))\b", RES, 2.0,
              "a limit was reached"),
     TextRule(r"(?<!resource )(?<!resource temporarily )\b(unavailable|try again later|temporarily|maintenance|"
@@ -277,7 +277,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bENOTFOUND\b|\bEAI_(AGAIN|NONAME|NODATA|FAIL)\b|getaddrinfo|name or service not known|"
              r"nodename nor servname|failure in name resolution|host or service not provided, or not known|"
              r"(could not|couldn't|cannot|can't|unable to) resolve (the )?(host|hostname|proxy|address|server|name)|"
-             r"no such host|UnknownHost|name ?resolution|failed to resolve|resolve host|dns (lookup|resolution)|"
+             r"no such host|UnknownHost|name ?resolution|"
+             r"failed to resolve(?! (import|module|entry|dependency|package|path|file))|resolve host|"
+             r"dns (lookup|resolution)|"
              r"unknown (mysql |mariadb )?server host|host not found|lookup [\w.-]+ on",
              NET, 4.5, "DNS resolution failed"),
     TextRule(r"\bETIMEDOUT\b|timed? ?out\b|\btimeout\b|timeout(error|exception)|deadline exceeded|i/o timeout",
@@ -289,9 +291,27 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"does not match hostname|hostname mismatch", NET, 3.0, "TLS failure"),
     TextRule(r"host key verification failed|remote host identification has changed|\bx509: (?!malformed)|"
              r"certificate is not valid for|certificate signed by unknown authority|certificate_verify_failed|"
-             r"ssl connection could not be established", NET, 8.0,
+             r"ssl connection could not be established|certificate verification failed", NET, 8.0,
              "the server's identity could not be verified"),
     TextRule(r"failed to respond|nohttpresponse|\bnxdomain\b", NET, 4.5, "no answer or no such name"),
+    TextRule(r"can't contact ldap server|\bnt_status_(connection_refused|connection_reset|io_timeout|host_unreachable|"
+             r"network_unreachable|connection_disconnected)\b", NET, 7.0,
+             "protocol client could not reach its server"),
+    TextRule(r"\bnt_status_(object_name_not_found|object_path_not_found|no_such_file|not_a_directory|"
+             r"file_is_a_directory|object_name_collision)\b|nonexisting document|"
+             r"non-?existent (file|document|directory)",
+             FS, 7.0, "the named file or path does not exist"),
+    TextRule(r"\bnt_status_(insufficient_resources|disk_full|too_many_opened_files|quota_exceeded)\b", RES, 7.0,
+             "the file server ran out of a resource"),
+    TextRule(r"\bnt_status_(logon_failure|access_denied|wrong_password|account_locked_out|account_disabled)\b|"
+             r"insufficient access \(50\)|invalid credentials \(49\)|unknown user name|reason: (noaccess|"
+             r"authorizationerror|nocreation)|unknown security name", AUTH, 8.0,
+             "the server refused these credentials"),
+    TextRule(r"object class violation|undefined attribute type|invalid dn syntax|reason: (wrongtype|wrongvalue|"
+             r"wronglength|wrongencoding|badvalue|inconsistentvalue)|below the length requirements|"
+             r"(password|passphrase) length is too short", VAL, 9.0, "the server refused the data as malformed"),
+    TextRule(r"server is unwilling to perform|\b421 service not available|service not available, closing", SVC, 6.0,
+             "the server refused to serve now"),
     TextRule(r"\bnet::err_(connection_\w+|name_not_resolved|name_resolution_failed|empty_response|cert_\w+|timed_out|"
              r"address_unreachable|address_invalid|ssl_\w+|tunnel_connection_failed|proxy_connection_failed|"
              r"network_changed|internet_disconnected|socket_not_connected|http2_protocol_error)\b", NET, 9.0,
@@ -613,7 +633,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"unknown column|error in your sql syntax|not an integer or out of range|panic: runtime error|"
              r"goroutine \d+ \[|not associated with a value|not implemented|assertion|assert(ion)? failed|"
              r"expected values to be|requires? a function name|invalid array length|metaschema|"
-             r"cannot be cast|concurrentmodification|illegalstate|unsupportedoperation|undefined method|"
+             r"cannot be cast|concurrentmodification|unsupportedoperation|undefined method|"
              r"for nil:nilclass|call to undefined|with overflow|object reference not set|can't locate [^\n]* in @inc|"
              r"compilation (aborted|failed)|compilation errors?|requires explicit package name|missing separator|"
              r"error parsing regexp|unclosed group|unterminated (character set|subpattern)|nothing to repeat|"
