@@ -359,7 +359,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
     TextRule(r"\bis busy (running|processing|loading|executing)|script kill", SVC, 5.0, "server busy with other work"),
-    TextRule(r"\bservfail\b|no responders (are )?available|\brejecting connections\b|server terminated abnormally",
+    TextRule(r"\bservfail\b|not currently serving|no responders (are )?available|\brejecting connections\b|"
+             r"server terminated abnormally",
              SVC, 5.0,
              "nobody serving the request"),
     # resource
@@ -407,7 +408,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
              r"cannot find or open|could not find or open|can'?t find command|is not available in path|"
              r"failed to load external entity|name not matched|"
-             r"(could not|cannot|unable to) access [\w ]{0,40}\b(file|directory|path)\b|"
+             r"(could not|cannot|unable to) access [\w ]{0,40}\b(file|directory|path|datadir|data ?dir)\b|"
              r"\b(dest|destination|target) (path |file |directory )?already exists|"
              r"(could not|couldn't|cannot) find or access|command not found|"
              r"not found in \$?PATH|"
@@ -676,7 +677,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "throttled by the service"),
     TextRule(r"\b(endpoint|server|service|api|registry|resource) requires? (auth|authentication|credentials|login|"
              r"a (valid )?token)\b", AUTH, 5.0, "credentials required"),
-    TextRule(r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
+    TextRule(r"object too large for cache|\bitem (is )?too (large|big)\b|"
+             r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
              "message larger than the server accepts"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
