@@ -10,17 +10,15 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port, run
-from servers import mount_tmpfs
+from servers import TlsServer, mount_tmpfs, tls_server
 
 PASSWORD = "right-password"
 
@@ -247,45 +245,10 @@ def private_smbd(env: Env) -> int:
     return port
 
 
-@dataclass
-class OtherHostTls:
+def other_host_tls(env: Env) -> TlsServer:
     """A TLS server whose self-signed certificate names `build.internal`; `cafile` is that certificate."""
-
-    port: int
-    cafile: Path
+    return tls_server(env, "build.internal")
 
 
-def other_host_tls(env: Env) -> OtherHostTls:
-    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls60-"))
-    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
-    cert, key = root / "cert.pem", root / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=build.internal", "-addext", "subjectAltName=DNS:build.internal", "-keyout", str(key),
-                    "-out", str(cert)], check=True, capture_output=True)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.settimeout(2)
-                tls.recv(1024)
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    return OtherHostTls(sock.getsockname()[1], cert)
-
-
-__all__ = ["PASSWORD", "Ftp", "OtherHostTls", "ftp_servers", "other_host_tls", "private_slapd", "private_smbd",
+__all__ = ["PASSWORD", "Ftp", "ftp_servers", "other_host_tls", "private_slapd", "private_smbd",
            "private_snmpd", "wait_port"]

@@ -214,13 +214,23 @@ def full_backlog_port(env: Env) -> int:
     return port
 
 
-def self_signed_https(env: Env) -> int:
-    """An HTTPS server on a free port with a fresh self-signed certificate for 127.0.0.1 (so only the trust check
-    fails, never the name); it answers 200 to whoever completes the handshake."""
+@dataclass
+class TlsServer:
+    """A TLS server on 127.0.0.1 with a fresh self-signed certificate; `cafile` is that certificate."""
+
+    port: int
+    cafile: Path
+
+
+def tls_server(env: Env, name: str = "127.0.0.1") -> TlsServer:
+    """Serve TLS with a self-signed certificate for `name` (an IP address or a host name) and answer `HTTP/1.1
+    200` to whoever completes the handshake: no client trusts it, and one that trusts `cafile` still refuses it
+    for any other name."""
     root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
     cert, key = root / "server.pem", root / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+    alt = f"IP:{name}" if name.replace(".", "").isdigit() else f"DNS:{name}"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
@@ -246,9 +256,14 @@ def self_signed_https(env: Env) -> int:
     env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
     env._closers.append(sock.close)
     env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
+    return TlsServer(sock.getsockname()[1], cert)
 
 
-__all__ = ["ClientCertServer", "PrivatePostgres", "client_cert_server", "full_backlog_port", "mount_tmpfs",
-           "private_mariadb", "private_mosquitto", "private_postgres", "private_redis", "self_signed_https"]
+def self_signed_https(env: Env) -> int:
+    """The port of a `tls_server` for 127.0.0.1: only the trust check fails, never the name."""
+    return tls_server(env).port
+
+
+__all__ = ["ClientCertServer", "PrivatePostgres", "TlsServer", "client_cert_server", "full_backlog_port",
+           "mount_tmpfs", "private_mariadb", "private_mosquitto", "private_postgres", "private_redis",
+           "self_signed_https", "tls_server"]
