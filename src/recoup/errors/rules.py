@@ -222,7 +222,9 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"ArgumentNull|InvalidOperation|DivideByZero|DivisionByZero|InvalidCast|Overflow|PatternSyntax|"
      r"RegexError|ColumnNotFound|InFailedSqlTransaction|Duplicate(Table|Column|Object|Function|Schema|Database)",
      PROG, 3.0),
-    (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository|NoSuchPath", GIT, 3.0),
+    (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository", GIT, 3.0),
+    (r"NoSuchPath", FS, 3.0),
+    (r"MissingProperty|MissingMethod|ArityException|MultipleCompilationErrors", PROG, 4.0),
     # data formats: a syntax or structure error in a document is bad input, not bad code
     (r"^(XML|JSON|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*(Syntax|Parse|Format|Data)?"
      r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
@@ -368,7 +370,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
              r"allocation failed|memory limit|oomkilled|oom-kill|allowed memory size", RES, 4.5, "out of memory"),
     TextRule(r"no space left|\bENOSPC\b|disk (is )?full|disk quota|\bEDQUOT\b|quota exceeded|"
-             r"not enough space on the disk|insufficient (disk )?space", RES, 4.5,
+             r"not enough space on the disk|insufficient (disk )?space", RES, 7.0,
              "no space left"),
     TextRule(r"too many open files|\bEMFILE\b|\bENFILE\b|file table overflow", RES, 4.5, "too many open files"),
     TextRule(r"resource temporarily unavailable|\bEAGAIN\b|fork: retry|can't start new thread|cannot fork",
@@ -410,6 +412,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"failed to load external entity|name not matched|"
              r"(could not|cannot|unable to) access [\w ]{0,40}\b(file|directory|path|datadir|data ?dir)\b|"
              r"\b(dest|destination|target) (path |file |directory )?already exists|"
+             r"fatal: '[./~][^'\n]*' already exists|"
              r"(could not|couldn't|cannot) find or access|command not found|"
              r"not found in \$?PATH|"
              r"executable file not found|is not recognized as an internal",
@@ -525,7 +528,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"checksums? did not match|do not match the hashes|hash(es)? (do|does) not match|hash mismatch|"
              r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
              r"argument|option|base64|count|character|literal|token|request)|malformed|parse error|"
-             r"failed to parse|parsing error|cannot convert|not in gzip format|does not look like a (tar|zip|gzip)|"
+             r"failed to parse|parsing error|cannot convert|not in gzip format|"
+             r"does not look like an? [\w ]{0,20}(tar|zip|gzip|bundle|archive)|"
              r"cannot parse|parsing time|\byaml: line \d+: |did not find expected (node|key|<|-|alphabetic)|"
              r"\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
              r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
@@ -566,7 +570,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"unknown (shorthand )?flag: -|no such option: -|unrecognized arguments: -|unknown option:? ['\"`]?-",
              VAL, 6.0, "a command line the tool does not accept"),
     # a configuration section the reading program refuses: bad input
-    TextRule(r"in section '[^'\n]+' \(file: |no closing quotation|file signature not found|"
+    TextRule(r"in section '[^'\n]+' \(file: |no closing quotation|issue parsing json|"
+             r"parsing (yaml|json|toml) file [^\n]+: |file signature not found|"
              r"failed element-wise validator|\bfailure cases: ", VAL, 7.0, "a configuration or data set refused"),
     TextRule(r"(?m)^[\w./-]+\.(java|c|cc|cpp|h|go|rs|ts|js|mjs|py|kt|scala|cs|swift|rb):"
              r"\d+(:\d+)?: (error|fatal error):|"
@@ -588,6 +593,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"junk after document", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
     # the calling code used a connection it had closed, or handed logging a configuration naming no real class
+    TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
+             r"\bunused arguments? \(|c stack usage [^\n]{0,40}too close to the limit|could not find function \"|"
+             r"no such property: \w+ for class|no signature of method|wrong number of args \(\d+\) passed to|"
+             r"could not locate [\w/.$-]+[^\n]{0,120} on classpath|"
+             r"could not parse expression: \d+:\d+: parse error", PROG, 9.0, "a defect in the language's own words"),
     TextRule(r"addresssanitizer|leaksanitizer|undefinedbehaviorsanitizer|threadsanitizer|floating point exception|"
              r"no match of right hand side value: (?!\{:?error)|no (function|case) clause matching|\bbadarith\b|"
              r"bad argument in arithmetic|\bbad key: |not present in map|"
@@ -745,6 +755,7 @@ def compiled() -> Compiled:
         r"|\b(?:failed|failure|error|errored|returned|responded|answered)(?: with)?(?: (?:status|code|http))?"
         r"\W{0,3}([45]\d\d)(?![\d.])"
         r"|\bcode E([45]\d\d)\b"
+        r"|\bhttp resp(?:onse)? ([1-5]\d\d)\b"
         r"|\b(?:error|status|code)=([45]\d\d)\b"
         r"|error\(([45]\d\d),"
         r"|\(([45]\d\d)\)\s*reason"
