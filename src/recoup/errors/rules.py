@@ -558,7 +558,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(cannot|could not|failed to|unable to) (load|read|parse) [\w./-]+\."
              r"(ini|json|ya?ml|toml|xml|csv|conf|cfg|config|env|properties)\b[^\n]{0,40}syntax error|"
              r"too large body|body too large|request entity too large|"
-             r"[\w./-]+\.(conf|cfg|ini|config|ya?ml|toml)(\(\d+\)|:\d+\]?) ?:? [^\n]{0,40}"
+             r"[\w./-]\.(conf|cfg|ini|config|ya?ml|toml)(\(\d+\)|:\d+\]?) ?:? [^\n]{0,40}"
              r"(unrecognized|unknown keyword|invalid|syntax)",
              VAL, 7.0, "syntax error in a data file, or a body too large"),
     TextRule(r"(syntax|parse) error[^\n]{0,200}\bin [\w./-]+\.(php|py|rb|js|mjs|ts|pl|pm|lua|java|go|rs|sh)\b"
@@ -606,7 +606,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     # the code, or its entry point, cannot be imported: a defect, whatever usage or load words surround it
     TextRule(r"\bmodule ['\"`]?[\w./-]+['\"`]? (was )?not found|could not import module|failed to find attribute|"
              r"error loading asgi app|app failed to load", PROG, 12.0, "the code cannot be imported"),
-    TextRule(r"[\w./-]+\.(cs|vb|fs|ts|tsx|java|kt|cpp|c|h)\(\d+,\d+\): error [a-z]*\d+|cast is not valid|"
+    TextRule(r"[\w./-]\.(cs|vb|fs|ts|tsx|java|kt|cpp|c|h)\(\d+,\d+\): error [a-z]*\d+|cast is not valid|"
              r"catalog error|table with name [^\n]{1,80} does not exist|"
              r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
              r"no value specified for parameter|no serializer found for class|can't construct a java object|"
