@@ -5,12 +5,9 @@ certificates are wrong for the client (issued for another host name, or expired)
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import secrets
 import shutil
-import socket
-import ssl
 import tempfile
 import threading
 import time
@@ -18,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from common import Env, free_port
+from servers import serve_tls
 
 #: the one bearer token and basic password the app accepts; the provokers send others
 GOOD_TOKEN = "b38-" + secrets.token_hex(8)
@@ -135,31 +133,8 @@ def tls_server(env: Env, hostname: str, *, expired: bool = False) -> tuple[int, 
     else:
         start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=2)
     cert, key = _write_cert(root, "server", hostname, start, end)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            with contextlib.suppress(OSError):
-                conn.settimeout(2)
-                with ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
     env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    return sock.getsockname()[1], cert
+    return serve_tls(env, cert, key), cert
 
 
 __all__ = ["GOOD_PASSWORD", "GOOD_TOKEN", "make_app", "serve_app", "tls_server"]

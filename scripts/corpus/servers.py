@@ -222,16 +222,9 @@ class TlsServer:
     cafile: Path
 
 
-def tls_server(env: Env, name: str = "127.0.0.1") -> TlsServer:
-    """Serve TLS with a self-signed certificate for `name` (an IP address or a host name) and answer `HTTP/1.1
-    200` to whoever completes the handshake: no client trusts it, and one that trusts `cafile` still refuses it
-    for any other name."""
-    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
-    cert, key = root / "server.pem", root / "server.key"
-    alt = f"IP:{name}" if name.replace(".", "").isdigit() else f"DNS:{name}"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-                    "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+def serve_tls(env: Env, cert: Path, key: Path) -> int:
+    """Accept TLS on a free loopback port with this certificate and answer `HTTP/1.1 200` to whoever completes the
+    handshake; return the port (stopped with `env`)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     sock = socket.socket()
@@ -253,10 +246,23 @@ def tls_server(env: Env, name: str = "127.0.0.1") -> TlsServer:
             conn.close()
 
     threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
     env._closers.append(sock.close)
     env._closers.append(stop.set)
-    return TlsServer(sock.getsockname()[1], cert)
+    port: int = sock.getsockname()[1]
+    return port
+
+
+def tls_server(env: Env, name: str = "127.0.0.1") -> TlsServer:
+    """Serve TLS with a self-signed certificate for `name` (an IP address or a host name): no client trusts it,
+    and one that trusts `cafile` still refuses it for any other name."""
+    root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
+    env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
+    cert, key = root / "server.pem", root / "server.key"
+    alt = f"IP:{name}" if name.replace(".", "").isdigit() else f"DNS:{name}"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return TlsServer(serve_tls(env, cert, key), cert)
 
 
 def self_signed_https(env: Env) -> int:
@@ -266,4 +272,4 @@ def self_signed_https(env: Env) -> int:
 
 __all__ = ["ClientCertServer", "PrivatePostgres", "TlsServer", "client_cert_server", "full_backlog_port",
            "mount_tmpfs", "private_mariadb", "private_mosquitto", "private_postgres", "private_redis",
-           "self_signed_https", "tls_server"]
+           "self_signed_https", "serve_tls", "tls_server"]
