@@ -592,12 +592,19 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"unparseable|unparsable|not parseable|mismatched tag|not well-formed|no element found|"
              r"junk after document", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
-    # the calling code used a connection it had closed, or handed logging a configuration naming no real class
+    # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
     TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
              r"\bunused arguments? \(|c stack usage [^\n]{0,40}too close to the limit|could not find function \"|"
              r"no such property: \w+ for class|no signature of method|wrong number of args \(\d+\) passed to|"
              r"could not locate [\w/.$-]+[^\n]{0,120} on classpath|"
-             r"could not parse expression: \d+:\d+: parse error", PROG, 9.0, "a defect in the language's own words"),
+             r"could not parse expression: \d+:\d+: parse error|"
+             r"[\w./-]\.(cs|vb|fs|ts|tsx|java|kt|cpp|c|h)\(\d+,\d+\): error [a-z]*\d+|cast is not valid|"
+             r"catalog error|table with name [^\n]{1,80} does not exist|"
+             r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
+             r"no value specified for parameter|no serializer found for class|can't construct a java object|"
+             r"no (delegate- or property-based )?creators?\b|failed making field [^\n]{1,120} accessible|"
+             r"schema is invalid|is not open: readystate|xpath (error|evaluation failure)|"
+             r"target host is not specified", PROG, 9.0, "a defect named in the runtime's or library's own words"),
     TextRule(r"addresssanitizer|leaksanitizer|undefinedbehaviorsanitizer|threadsanitizer|floating point exception|"
              r"no match of right hand side value: (?!\{:?error)|no (function|case) clause matching|\bbadarith\b|"
              r"bad argument in arithmetic|\bbad key: |not present in map|"
@@ -606,13 +613,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     # the code, or its entry point, cannot be imported: a defect, whatever usage or load words surround it
     TextRule(r"\bmodule ['\"`]?[\w./-]+['\"`]? (was )?not found|could not import module|failed to find attribute|"
              r"error loading asgi app|app failed to load", PROG, 12.0, "the code cannot be imported"),
-    TextRule(r"[\w./-]\.(cs|vb|fs|ts|tsx|java|kt|cpp|c|h)\(\d+,\d+\): error [a-z]*\d+|cast is not valid|"
-             r"catalog error|table with name [^\n]{1,80} does not exist|"
-             r"all goroutines are asleep|concurrent map (writes|read and map write|iteration)|"
-             r"no value specified for parameter|no serializer found for class|can't construct a java object|"
-             r"no (delegate- or property-based )?creators?\b|failed making field [^\n]{1,120} accessible|"
-             r"schema is invalid|is not open: readystate|xpath (error|evaluation failure)|"
-             r"target host is not specified", PROG, 9.0, "a defect the runtime or library named"),
+    # the calling code used a connection it had closed, or handed logging a configuration naming no real class
     TextRule(r"no active connection|the connection is closed|connection (is )?already closed|"
              r"unable to configure (handler|formatter|filter|logger|root logger)", PROG, 6.0,
              "used after close, or misconfigured in code"),
