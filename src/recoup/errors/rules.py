@@ -229,7 +229,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"^(XML|JSON|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*(Syntax|Parse|Format|Data)?"
      r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
      r"Unsupported\w*(Charset|Encoding|Format|MediaType)|SchemaError|Structure\w*Error|"
-     r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar)\w+SyntaxError$", VAL, 4.0),
+     r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar|GraphQL)\w+SyntaxError$", VAL, 4.0),
     # generic adjectives of bad input: weaker than a named cause (InvalidSignature is auth, InvalidCast a defect)
     (r"^Invalid|Invalid$|^Malformed|^Unknown|^Unexpected|^Bad(?!Gateway|Signature)[A-Z]\w*(Error|Exception|File)$",
      VAL, 2.5),
@@ -339,7 +339,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"connection attempts? failed",
              NET, 2.0, "connect failed"),
     TextRule(r"fetch failed|request to \S+ failed|connect call failed|operation too slow|rpc failed|"
-             r"curl (5|6|7|16|18|28|35|52|55|56)\b|gave http response to https client|deadline_exceeded",
+             r"curl (error )?\(?(5|6|7|16|18|28|35|52|55|56)\b|"
+             r"curle_(couldnt_(connect|resolve_host|resolve_proxy)|operation_timedout|"
+             r"partial_file|recv_error|send_error|got_nothing|ssl_\w+|peer_failed_verification|http2\w*)\b|"
+             r"gave http response to https client|deadline_exceeded",
              NET, 3.0, "request failed"),
     TextRule(r"(?m)[\"']?: eof$|^eof$", NET, 2.5, "unexpected EOF"),
     TextRule(r"\bproxy\b[^\n]{0,40}(error|fail|refused)|no response from|:\d+ - no response", NET, 2.5,
@@ -396,7 +399,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"could not obtain lock|lock not available|conflicting lock|could not set lock|"
              r"another [\w-]+ (instance|process) is already running|deadlock|could not serialize|serialization failure|"
              r"try restarting transaction|(could not|failed to|unable to) (acquire|obtain|get) (a |the )?lock|"
-             r"unable to lock|resource busy", RES, 5.0, "lock contention"),
+             r"unable to lock|resource busy|(is|was) already locked|locked by another (process|instance)", RES, 5.0,
+             "lock contention"),
     TextRule(r"bulkhead|\bno token\b|too busy|server busy|resource exhausted|RESOURCE_EXHAUSTED|"
              r"resources? (exhausted|limit)", RES, 2.5, "capacity exhausted"),
     # filesystem
@@ -406,7 +410,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"is a directory|\bEISDIR\b|illegal operation on a directory|not a directory|\bENOTDIR\b|"
              r"file exists|file already exists|\bEEXIST\b|read-only file system|\bEROFS\b|readonly database|"
              r"read-only database|directory not empty|\bENOTEMPTY\b|name too long|\bENAMETOOLONG\b|cross-device|"
-             r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy", FS, 3.5, "path problem"),
+             r"\bEXDEV\b|are the same file|symbolic links|\bELOOP\b|text file busy|not a regular file", FS, 3.5,
+             "path problem"),
     TextRule(r"(?m)^(/bin/|/usr/bin/)?(ba|da|z|k)?sh: (\d+: |line \d+: )?[\w./-]+: not found|"
              r"cannot find or open|could not find or open|can'?t find command|is not available in path|"
              r"failed to load external entity|name not matched|"
@@ -435,7 +440,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"another git process|CONFLICT \(|merge conflict|automatic merge failed|fix conflicts|"
              r"unmerged (files|paths)|would be overwritten by|your local changes|untracked working tree files|"
              r"non-fast-forward|\[rejected\]|failed to push some refs|updates were rejected|unknown revision|"
-             r"ambiguous argument|bad revision|bad object|not a valid object name|invalid reference|"
+             r"ambiguous argument|bad revision|bad object|not a valid object name|invalid reference(?! format)|"
              r"pathspec [^\n]{0,300}did not match|did not match any file|rebase-(merge|apply)|rebase in progress|"
              r"another rebase|could not apply [0-9a-f]|not concluded your merge|MERGE_HEAD|unrelated histories|"
              r"not possible to fast-forward|divergent branches|how to reconcile|couldn't find remote ref|"
@@ -473,7 +478,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"permissions? violation|authorization[ _]violation|"
              r"passphrase [^\n]{0,80}is incorrect|\beneedauth\b|requires you to be logged in|"
              r"must have (push|write|read|admin|pull) access|\bhtpasswd\b|\": password mismatch|"
-             r"not allowed because|not listed in allowusers|\binvalid user\b|"
+             r"not allowed because|not listed in allowusers|\binvalid user\b(?! ?name)|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
              r"signature\b[^\n]{0,60}\b(does not match|expired|mismatch|invalid|verification failed)|"
@@ -518,14 +523,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"could not (convert|parse|decode)|invalid literal|does not match format|badly formed|"
              r"incorrect padding|can't decode|codec can't|invalid (start|continuation) byte|"
              r"does not appear to be an? ipv|for input string|could not be parsed|unknown url type|"
-             r"not an? (valid )?[\w-]+ (file|archive)|not a gzipped|corrupt|no valid [\w-]+ data|"
+             r"not an? (valid )?(?!regular\b)[\w-]+ (file|archive)|not a gzipped|corrupt|no valid [\w-]+ data|"
              r"unable to load|could not read certificate|no supported data|invalid requirement|"
              r"conversionsyntax|no section headers|could not find mark|cannot find zipfile directory|"
              r"end-of-central-directory|while parsing|at character offset|incorrect header check|"
              r"illegal [\w ]{0,20}(data|character|input|sequence)|invalid (multibyte|byte) sequence|"
              r"(?<!\.)\binvalid [a-z][\w-]*( string| value| id)?: |unknown time.?zone|unexpected char|value too long|"
              r"no time zone found|checksum (mismatch|failed|error|are wrong|is wrong|does not match)|"
-             r"checksums? did not match|do not match the hashes|hash(es)? (do|does) not match|hash mismatch|"
+             r"checksums? did not match|do not match the hashes|hash(es)? (do|does) not match|hash (sum )?mismatch|"
              r"invalid (url|uri|port|host|header|isoformat|date|time|number|value|input|format|escape|"
              r"argument|option|base64|count|character|literal|token|request)|malformed|parse error|"
              r"failed to parse|parsing error|cannot convert|not in gzip format|"
@@ -535,7 +540,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
              VAL, 3.5, "malformed input"),
     TextRule(r"format not recognized|not recognized as an? [\w ]{1,30}(file|format|archive)|"
-             r"unknown (header|format(?! code)|magic|file type|compression|unit|escape|port)|bad magic|"
+             r"unknown (header|(file )?format(?! code)|magic|file type|compression|unit|escape|port)|bad magic|"
              r"(magic|header) (number )?(mismatch|not found)|\bis not an? (?!regular|directory)([\w-]+ ){0,3}"
              r"(file|key|archive|image|document|certificate)\b",
              VAL, 3.5, "unrecognised data format"),
@@ -558,6 +563,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(cannot|could not|failed to|unable to) (load|read|parse) [\w./-]+\."
              r"(ini|json|ya?ml|toml|xml|csv|conf|cfg|config|env|properties)\b[^\n]{0,40}syntax error|"
              r"too large body|body too large|request entity too large|"
+             r"(syntax|parse) error:? [\w./-]+\.(conf|cfg|ini|config|ya?ml|toml|json|xml|list|sources)\b|"
+             r"(unknown|not known|unrecognized|invalid)[^\n]{0,40} on line \d+ (in|of) [\w ]{0,20}[/\w.-]+|"
              r"[\w./-]\.(conf|cfg|ini|config|ya?ml|toml)(\(\d+\)|:\d+\]?) ?:? [^\n]{0,40}"
              r"(unrecognized|unknown keyword|invalid|syntax)",
              VAL, 7.0, "syntax error in a data file, or a body too large"),
@@ -692,7 +699,41 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
              "message larger than the server accepts"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
-             r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d", PROG, 5.0, "array shapes do not fit"),
+             r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d|incompatible (shapes|dimensions)|\bshape=\(|"
+             r"expected (a )?square matri|"
+             r"(matrices|arrays|vectors) (are|have) (of )?different (sizes|shapes|lengths)|cannot find dimension",
+             PROG, 7.0, "array shapes do not fit"),
+    # mail servers answer with SMTP reply codes (RFC 5321) and enhanced status codes (RFC 3463): the code names the
+    # cause whatever the transcript around it says (a client's own "connection closed" trailer, its AUTH exchange)
+    TextRule(r"(?m)(^|<\*\* |server (message|said|replied|response):? |\(|code )(452|552)\b[ ,-]|"
+             r"\b[45]\d\d[ -][45]\.(2\.2|2\.3|3\.1|3\.4)\b|insufficient system storage|too much mail data|"
+             r"exceeded storage allocation", RES, 10.0, "the mail server ran out of room or refused the size"),
+    TextRule(r"(?m)(^|<\*\* |server (message|said|replied|response):? |\(|code )(421|450|451)\b[ ,-]"
+             r"(?![^\n]{0,60}(too many|limit|exceeded))|"
+             r"\b4\d\d[ -]4\.3\.[0235]\b|temporary local problem|local error in processing", SVC, 10.0,
+             "the mail server failed for now"),
+    TextRule(r"(?m)(^|<\*\* |server (message|said|replied|response):? |\(|code )(500|501|553|555)\b[ ,-]|"
+             r"\b5\d\d[ -]5\.(1\.[378]|5\.[24])\b", VAL, 10.0, "the mail server refused the syntax of a command"),
+    TextRule(r"\b[45]\d\d[ -][45]\.7\.\d{1,3}\b", AUTH, 8.0, "the mail server refused on security grounds"),
+    # IMAP response codes (RFC 5530) name the cause in brackets, before any wording
+    TextRule(r"\[(unavailable|serverbug)\]", SVC, 12.0, "the IMAP server failed for now"),
+    TextRule(r"\[(authenticationfailed|authorizationfailed|expired|privacyrequired|contactadmin|noperm)\]", AUTH,
+             12.0, "the IMAP server refused the credentials"),
+    TextRule(r"\[(overquota|limit|inuse)\]", RES, 12.0, "the IMAP server ran out of a resource"),
+    TextRule(r"\[clientbug\]|\b(illegal|not allowed|not permitted) in (the )?(current )?state\b|"
+             r"only allowed in states?\b",
+             PROG, 9.0, "a protocol command sent in the wrong state"),
+    # runtimes and query languages naming a defect in their own words (OCaml's stdlib exceptions, Nim, GraphQL)
+    TextRule(r"\bexception (not_found|invalid_argument|match_failure|assert_failure|division_by_zero|stack_overflow|"
+             r"undefined_recursive_module)\b|\bexception failure\(\"(nth|hd|tl|list\.\w+|array\.\w+)\"\)|"
+             r"\bsigsegv\b|illegal storage access|attempt to read from nil|"
+             r"[\w./-]\.(nim|pas|pp|d)\(\d+, ?\d+\) (error|fatal)\b|"
+             r"cannot query field ['\"]\w+['\"] on type|unknown argument ['\"]\w+['\"] on field|"
+             r"\bmethod not found\b|missing a required argument", PROG, 9.0,
+             "a defect named in a runtime's or query language's own words"),
+    TextRule(r"invalid (user|group|login|account|package|repository|image|bucket|queue|topic|host) ?name\b"
+             r"(?![-/ ]*(or |and )?pass)", VAL, 5.0,
+             "a name in the wrong format"),
 )
 
 
@@ -760,6 +801,7 @@ def compiled() -> Compiled:
         r"|\b(?:error|status|code)=([45]\d\d)\b"
         r"|error\(([45]\d\d),"
         r"|\(([45]\d\d)\)\s*reason"
+        r"|\b(?:returned|response|status)\s*\(([45]\d\d)\)"
         r"|\b([45]\d\d) (?:bad request|unauthorized|forbidden|not found|too many requests|internal server error|"
         r"bad gateway|service unavailable|gateway time-?out|unprocessable|conflict|payload too large|"
         r"request timeout|method not allowed|proxy authentication required)\b",
