@@ -145,11 +145,6 @@ main = do
   let total = sum [1, 2, 3] :: Int
   putStrLn ("total: " ++ total)
 """,
-    "NotInScope": """import Data.List (sortOn)
-
-main :: IO ()
-main = mapM_ print (sortOn negate (filterr even [1 .. 10 :: Int]))
-""",
 }
 
 HASKELL_RUN = "ghc -v0 -rtsopts -outputdir TMP/hs/obj-{name} -o TMP/hs/{name} TMP/hs/{name}.hs && TMP/hs/{name}"
@@ -222,11 +217,6 @@ puts $queue
 }
 puts [total {KB-01 49.0 MS-02 19.5}]
 """,
-    "wrongargs.tcl": """proc charge {account amount currency} {
-    return "$account $amount $currency"
-}
-puts [charge acct-7 19.99]
-""",
     "divzero.tcl": """set done 0
 set total 0
 puts "progress: [expr {$done * 100 / $total}]%"
@@ -244,12 +234,6 @@ GUILE: dict[str, str] = {
     "wrongtype.scm": """(define prices '(("KB-01" . "49") ("MS-02" . "19")))
 (display (apply + (map cdr prices)))
 (newline)
-""",
-    "vector.scm": """(define slots (make-vector 8 #f))
-(let loop ((i 0))
-  (when (<= i 8)
-    (vector-set! slots i 'free)
-    (loop (+ i 1))))
 """,
     "readconf.scm": """(define port (open-input-file (cadr (command-line))))
 (display (read port))
@@ -291,10 +275,6 @@ RACKET: dict[str, str] = {
     "contract.rkt": """#lang racket/base
 (define quantities (hash "KB-01" 2 "MS-02" "3"))
 (displayln (for/sum ([(k v) quantities]) (* v 10)))
-""",
-    "arity.rkt": """#lang racket/base
-(define (charge account amount currency) (list account amount currency))
-(displayln (charge "acct-7" 19.99))
 """,
     "readconf.rkt": """#lang racket/base
 (define path (vector-ref (current-command-line-arguments) 0))
@@ -444,17 +424,6 @@ contains
   end subroutine release
 end program dealloc
 """,
-    "implicit.f90": """program implicit_none
-  implicit none
-  integer :: i
-  real :: total
-  total = 0
-  do i = 1, 10
-    total = total + weigth(i)
-  end do
-  print *, total
-end program implicit_none
-""",
 }
 
 FORTRAN_RUN = "gfortran -fcheck=all -o TMP/f/{stem} TMP/f/{stem}.f90 && TMP/f/{stem}"
@@ -490,13 +459,6 @@ BC: dict[str, str] = {
 hits = 0
 misses = 0
 hits / (hits + misses)
-quit
-""",
-    "syntax.bc": """scale = 2
-define avg(a, b) {
-  return ((a + b) / 2
-}
-avg(3, 4)
 quit
 """,
 }

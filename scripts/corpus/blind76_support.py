@@ -92,8 +92,11 @@ http.createServer((req, res) => {
 def _node_server(env: Env, source: str, *args: str) -> None:
     proc = subprocess.Popen(["node", "-e", source, *args], env=dict(os.environ, NODE_PATH=str(NODE_MODULES)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env._closers.append(lambda: proc.wait(timeout=10))
-    env._closers.append(proc.terminate)
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    env._closers.append(stop)
 
 
 def smtp_servers(env: Env) -> dict[str, int]:
@@ -125,11 +128,19 @@ def full_redis(env: Env) -> int:
     return port
 
 
+def stale_replica_redis(env: Env, master_port: int) -> int:
+    """A Redis replica of a master that is not there, told not to serve stale data: every command is refused."""
+    return private_redis(env, "--replicaof", "127.0.0.1", str(master_port), "--replica-serve-stale-data", "no")
+
+
 def pg_schema(env: Env) -> None:
     """A schema of the batch's own in the shared test database, dropped with the batch."""
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c"]
     run([*psql, f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE; CREATE SCHEMA {PG_SCHEMA}"])
-    env._closers.append(lambda: run([*psql, f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"]))
+    def drop() -> None:
+        run([*psql, f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"])
+
+    env._closers.append(drop)
 
 
 def readonly_sqlite(mount: Path) -> Path:
@@ -137,11 +148,13 @@ def readonly_sqlite(mount: Path) -> Path:
     import sqlite3
 
     db = mount / "ledger76.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)")
+    conn.commit()
+    conn.close()
     subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True, capture_output=True)
     return db
 
 
 __all__ = ["GQL_TOKEN", "PG_SCHEMA", "full_redis", "graphql_server", "pg_schema", "readonly_sqlite",
-           "redis_with_password", "smtp_servers"]
+           "redis_with_password", "smtp_servers", "stale_replica_redis"]

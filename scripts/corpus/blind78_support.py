@@ -56,7 +56,7 @@ def held_mariadb(port: int, count: int) -> Iterator[list[Any]]:
 
     conns: list[Any] = []
     try:
-        for _ in range(count):
+        while len(conns) < count:  # one at a time, so those already open are closed if one fails
             conns.append(MySQLdb.connect(host="127.0.0.1", port=port, user="app78", password=PASSWORD,
                                          database="shop78", connect_timeout=3))
         yield conns
