@@ -42,7 +42,8 @@ _ERRNO_NAMES: dict[Category, tuple[str, ...]] = {
     NET: ("ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN",
           "ETIMEDOUT", "EPIPE", "ENOTCONN", "ESHUTDOWN", "EPROTO", "ENETRESET", "EADDRNOTAVAIL"),
     # EFBIG: a file-size limit (RLIMIT_FSIZE, the file system's maximum) was reached: capacity, not a bad path
-    RES: ("ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EDQUOT", "ENOBUFS", "EDEADLK", "EUSERS", "EFBIG"),
+    RES: ("ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EDQUOT", "ENOBUFS", "EDEADLK", "EUSERS", "EFBIG",
+          "EADDRINUSE"),
     FS: ("ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "EROFS", "ENOTEMPTY", "ENAMETOOLONG", "EXDEV",
          "ELOOP", "ETXTBSY", "EIO", "ESTALE"),
 }
@@ -215,7 +216,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"Format(Error|Exception)|InvalidParameter|ArgumentOutOfRange|^Bad\w*(File|Data|Format)|Unpickling|"
      r"MissingSectionHeader|InvalidFile|Corrupt|Malformed|Truncation|InvalidVersion|InvalidSpecifier",
      VAL, 3.0),
-    (r"TypeError|AttributeError|NameError|NullPointer|NullReference|NilPointer|IndexOutOfRange|OutOfBounds|"
+    (r"(?<!Wrong)TypeError|AttributeError|NameError|NullPointer|NullReference|NilPointer|IndexOutOfRange|OutOfBounds|"
      r"KeyError|IndexError|AssertionError|NotImplemented|Recursion|StackOverflow|ImportError|ModuleNotFound|"
      r"ClassCast|IllegalState|UnsupportedOperation|ConcurrentModification|ProgrammingError|UndefinedTable|"
      r"UndefinedColumn|UndefinedFunction|UndefinedObject|ReferenceError|SyntaxError|NoMethod|KeyNotFound|"
@@ -224,9 +225,13 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      PROG, 3.0),
     (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository", GIT, 3.0),
     (r"NoSuchPath", FS, 3.0),
-    (r"MissingProperty|MissingMethod|ArityException|MultipleCompilationErrors", PROG, 4.0),
+    (r"MissingProperty|MissingMethod|ArityException|MultipleCompilationErrors|"
+     r"SchemaDefinition|MetadataNotFound", PROG, 4.0),
+    (r"MissingMandatory|MissingRequired|WrongType", VAL, 4.0),
+    (r"MissingConfig", FS, 4.0),
     # data formats: a syntax or structure error in a document is bad input, not bad code
-    (r"^(XML|JSON|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*(Syntax|Parse|Format|Data)?"
+    (r"^(XML|JSON(?!WebToken)|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*"
+     r"(Syntax|Parse|Format|Data)?"
      r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
      r"Unsupported\w*(Charset|Encoding|Format|MediaType)|SchemaError|Structure\w*Error|"
      r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar|GraphQL)\w+SyntaxError$", VAL, 4.0),
@@ -734,6 +739,30 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"invalid (user|group|login|account|package|repository|image|bucket|queue|topic|host) ?name\b"
              r"(?![-/ ]*(or |and )?pass)", VAL, 5.0,
              "a name in the wrong format"),
+    # defects in the words of Haskell, Tcl, Racket and gfortran; gfortran's list and namelist reads refuse the data
+    TextRule(r"\bprelude\.\w+: empty list|non-exhaustive patterns|irrefutable pattern failed|"
+             r"invalid command name \"|: contract violation\b|fortran runtime error: (index|array bound|"
+             r"dimension|allocat\w* (array|already))", PROG, 9.0, "a defect named in a language's own words"),
+    TextRule(r"fortran runtime error: (end of file|bad (integer|real|value|logical|complex|repeat count)|"
+             r"cannot match namelist|wrong type|comma after)", VAL, 8.0, "a data file the program reads is malformed"),
+    # a path the tool was given is missing or not writable (click's and argparse's path checks, bc)
+    TextRule(r"\b(path|file|directory) ['\"][^'\"\n]{1,300}['\"] (does not exist(?! in)|is not a file|is a directory|"
+             r"is not (readable|writable|write-able))|\bnot (write-?able|writeable|writable)\b|"
+             r"\bfile [\w./-]+ is unavailable|cannot find primary config", FS, 9.0,
+             "a path the tool was given is missing or not writable"),
+    TextRule(r"address already in use|\bEADDRINUSE\b|only one usage of each socket address", RES, 6.0,
+             "the address is taken"),
+    # a source file that does not parse, or a type checker's diagnostic: a defect, whatever "parse" suggests
+    TextRule(r"(cannot|can't|failed to|unable to) parse:? [\w./-]+\.(py|pyi|pyx|js|ts|rb|php|go|rs|java)\b|"
+             r"(^|\n) *[\w./-]+\.(py|pyi|pyx|ts|tsx|js):\d+:\d+ - error: |"
+             r"compileerror\)?:? [\w./-]+\.(pyx|pxd|py|ex|exs|erl|java|kt|scala|cs|go|rs|c|cc|cpp|ts|js)\b", PROG, 12.0,
+             "a source file does not parse or type-check"),
+    TextRule(r"\bfield [`'\"][\w.\[\]-]+[`'\"] (must|should) be\b|missing mandatory value|wrong value type for field",
+             VAL, 6.0, "a configuration or data field is refused"),
+    # load generators summarise statuses instead of printing errors: a share of 5xx answers is the service failing
+    TextRule(r"\b[1-9]\d* 5xx\b|\[5\d\d\]\s+\d+ responses", SVC, 6.0, "a load tool counted 5xx answers"),
+    TextRule(r"\[(401|403|407)\]\s+\d+ responses", AUTH, 6.0, "a load tool counted refused credentials"),
+    TextRule(r"\[429\]\s+\d+ responses", RES, 6.0, "a load tool counted throttled requests"),
 )
 
 
