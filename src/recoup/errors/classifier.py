@@ -175,13 +175,31 @@ _CHAIN_SEPARATORS = (
 )
 
 
+#: A new traceback that is not chained to the one before it: an unrelated earlier error in the same output.
+_TRACEBACK_HEADER = "\nTraceback (most recent call last):"
+
+
+def _last_chain_start(text: str) -> int:
+    """Where the last traceback chain starts: the last traceback header not chained to the one before it."""
+    at = text.rfind(_TRACEBACK_HEADER)
+    while at > 0 and any(text[:at].endswith(sep) for sep in _CHAIN_SEPARATORS):
+        at = text.rfind(_TRACEBACK_HEADER, 0, at)
+    return max(at, 0)
+
+
 def _text_chain_evidence(text: str) -> list[Evidence]:
     """Evidence from a chained Python traceback: the reported (last) exception counts fully, the
-    exceptions it was raised from count like an exception object's context (less)."""
+    exceptions it was raised from count like an exception object's context (less). Tracebacks that are not chained
+    to the last one (a warning a library printed on the way, an earlier request's error in a log) count least."""
+    start = _last_chain_start(text)
+    unrelated, text = text[:start], text[start:]
     sections = [text]
     for sep in _CHAIN_SEPARATORS:
         sections = [part for section in sections for part in section.split(sep)]
     out: list[Evidence] = []
+    if unrelated:
+        parsed = parse(unrelated)
+        out.extend(_evidence_from_parsed(parsed.messages, parsed.types, 0.3))
     for index, section in enumerate(sections):
         parsed = parse(section)
         out.extend(_evidence_from_parsed(parsed.messages, parsed.types, 1.0 if index == len(sections) - 1 else 0.6))
@@ -200,7 +218,8 @@ def _frame_evidence(text: str) -> list[Evidence]:
 
 def _classify_text(text: str) -> Classification:
     parsed = parse(text)
-    if any(sep in text for sep in _CHAIN_SEPARATORS):
+    if any(sep in text for sep in _CHAIN_SEPARATORS) or text.count(_TRACEBACK_HEADER) > 1 or (
+            _TRACEBACK_HEADER in text and not text.startswith(_TRACEBACK_HEADER.lstrip())):
         evidence = _text_chain_evidence(text)
     else:
         evidence = _evidence_from_parsed(parsed.messages, parsed.types, 1.0)

@@ -228,7 +228,9 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"MissingProperty|MissingMethod|ArityException|MultipleCompilationErrors|"
      r"SchemaDefinition|MetadataNotFound", PROG, 4.0),
     (r"MissingMandatory|MissingRequired|WrongType", VAL, 4.0),
-    (r"MissingConfig", FS, 4.0),
+    (r"MissingConfig|^Path\w*Error$", FS, 4.0),
+    (r"^ConflictError$|WriteConflict|TransactionConflict", RES, 3.5),
+    (r"Draining", SVC, 3.5),
     # data formats: a syntax or structure error in a document is bad input, not bad code
     (r"^(XML|JSON(?!WebToken)|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*"
      r"(Syntax|Parse|Format|Data)?"
@@ -701,12 +703,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\b(endpoint|server|service|api|registry|resource) requires? (auth|authentication|credentials|login|"
              r"a (valid )?token)\b", AUTH, 5.0, "credentials required"),
     TextRule(r"object too large for cache|\bitem (is )?too (large|big)\b|"
-             r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)", VAL, 5.0,
+             r"(maximum|max)[ _]payload([ _]size)?[ _](exceeded|reached)|payload (is )?too (large|big)|"
+             r"\b(job|entry|record|value|document)[ _](is )?too[ _](large|big)\b", VAL, 5.0,
              "message larger than the server accepts"),
     TextRule(r"could not be broadcast|shape mismatch|mismatched shapes|dimension mismatch|"
              r"shapes? \(\d[^\n]{0,30}\) (and )?\(\d|incompatible (shapes|dimensions)|\bshape=\(|"
              r"expected (a )?square matri|"
-             r"(matrices|arrays|vectors) (are|have) (of )?different (sizes|shapes|lengths)|cannot find dimension",
+             r"(matrices|arrays|vectors) (are|have) (of )?different (sizes|shapes|lengths)|cannot find dimension|"
+             r"same number of dimensions|number of dimensions (does not|doesn't|must) match",
              PROG, 7.0, "array shapes do not fit"),
     # mail servers answer with SMTP reply codes (RFC 5321) and enhanced status codes (RFC 3463): the code names the
     # cause whatever the transcript around it says (a client's own "connection closed" trailer, its AUTH exchange)
@@ -763,6 +767,25 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\b[1-9]\d* 5xx\b|\[5\d\d\]\s+\d+ responses", SVC, 6.0, "a load tool counted 5xx answers"),
     TextRule(r"\[(401|403|407)\]\s+\d+ responses", AUTH, 6.0, "a load tool counted refused credentials"),
     TextRule(r"\[429\]\s+\d+ responses", RES, 6.0, "a load tool counted throttled requests"),
+    # documents: a TeX, Graphviz, reStructuredText or PDF input that does not parse is bad input, not a defect
+    TextRule(r"(?m)^! (undefined control sequence|missing [\w$ ]{1,20} inserted|file ended while scanning|"
+             r"paragraph ended before|too many \}'s|extra \}|misplaced alignment|latex error: (?!file))|"
+             r"^runaway argument\?|"
+             r"[\w./-]\.(dot|gv|tex|rst|md|csv|json|ya?ml|toml|xml|ini|conf|cfg): syntax error|"
+             r"trailer dictionary|xref table|can't find pdf header|\bfile is damaged\b|"
+             r"error: /(syntaxerror|typecheck|rangecheck) in |unknown device: |"
+             r"\bno item named [^\n]{1,200} in the archive", VAL, 12.0, "a document does not parse"),
+    TextRule(r"(?m)^! i can't (find|write on) file|^! latex error: file [`'][^'\n]{1,200}' not found|"
+             r"error: /(undefinedfilename|invalidfileaccess|ioerror) in |"
+             r"(^|[\s'\"])/[\w./-]+: does not exist\b|\bno (such )?([\w-]+ )?file at ['\"/]", FS, 8.0,
+             "a named file is missing or cannot be written"),
+    # docutils' system messages: the document is refused, unless the message names a missing file (errno evidence)
+    TextRule(r"[\w./-]\.(rst|txt|md):\d+: \((error|severe)/[34]\)", VAL, 5.0, "a document does not parse"),
+    TextRule(r"has not been decrypted|\bnot decrypted\b|file is encrypted|is password[- ]protected", AUTH, 6.0,
+             "an encrypted file needs its password"),
+    TextRule(r"(database|write|transaction|version) conflict( error)?\b", RES, 5.0, "a concurrent write conflicted"),
+    TextRule(r"not_found - no (exchange|queue)\b", PROG, 8.0, "the code names a broker entity that does not exist"),
+    TextRule(r"\bdraining\b", SVC, 4.0, "the server is draining"),
 )
 
 

@@ -79,8 +79,14 @@ _KNOWN_BARE_TYPES = frozenset({"KeyError", "StopIteration", "MemoryError", "Syst
                                "GeneratorExit", "StopAsyncIteration", "Error", "panic"})
 
 
+#: Python's socket module names its exceptions in lower case (`socket.gaierror: [Errno -2] ...`).
+_KNOWN_LOWER_TYPES = frozenset({"gaierror", "herror", "socket.timeout"})
+
+
 def _looks_like_type(name: str) -> bool:
     bare = name.rsplit(".", 1)[-1]
+    if bare in _KNOWN_LOWER_TYPES or name in _KNOWN_LOWER_TYPES:
+        return "." in name
     if not bare or not bare[0].isupper():
         return False
     if bare in _KNOWN_BARE_TYPES:
