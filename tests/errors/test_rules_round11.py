@@ -74,3 +74,10 @@ def test_a_chained_traceback_still_counts_its_causes() -> None:
                "app.FetchFailed: could not fetch the price list")
     assert classify(chained).category is Category.NETWORK
     assert classify(EVENTLET_WARNING + chained).category is Category.NETWORK
+
+
+def test_a_parser_refusing_entities_is_bad_input_not_auth() -> None:
+    assert classify("defusedxml.common.EntitiesForbidden: EntitiesForbidden(name='lol', system_id=None, "
+                    "public_id=None)").category is Category.VALIDATION
+    assert classify("defusedxml.common.ExternalReferenceForbidden: ExternalReferenceForbidden("
+                    "system_id='file:///etc/passwd', public_id=None)").category is Category.VALIDATION

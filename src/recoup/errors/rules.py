@@ -231,6 +231,8 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"MissingConfig|^Path\w*Error$", FS, 4.0),
     (r"^ConflictError$|WriteConflict|TransactionConflict", RES, 3.5),
     (r"Draining", SVC, 3.5),
+    # a parser refusing a document's entities or DTD: the document is bad input, nobody's credentials
+    (r"(Entities|DTD|ExternalReference)Forbidden", VAL, 5.0),
     # data formats: a syntax or structure error in a document is bad input, not bad code
     (r"^(XML|JSON(?!WebToken)|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*"
      r"(Syntax|Parse|Format|Data)?"
