@@ -216,7 +216,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"Format(Error|Exception)|InvalidParameter|ArgumentOutOfRange|^Bad\w*(File|Data|Format)|Unpickling|"
      r"MissingSectionHeader|InvalidFile|Corrupt|Malformed|Truncation|InvalidVersion|InvalidSpecifier",
      VAL, 3.0),
-    (r"(?<!Wrong)TypeError|AttributeError|NameError|NullPointer|NullReference|NilPointer|IndexOutOfRange|OutOfBounds|"
+    (r"(?<!Wrong)(?<!Parameter)TypeError|AttributeError|NameError|NullPointer|NullReference|NilPointer|IndexOutOfRange|OutOfBounds|"
      r"KeyError|IndexError|AssertionError|NotImplemented|Recursion|StackOverflow|ImportError|ModuleNotFound|"
      r"ClassCast|IllegalState|UnsupportedOperation|ConcurrentModification|ProgrammingError|UndefinedTable|"
      r"UndefinedColumn|UndefinedFunction|UndefinedObject|ReferenceError|SyntaxError|NoMethod|KeyNotFound|"
@@ -238,7 +238,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
      r"(Syntax|Parse|Format|Data)?"
      r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
      r"Unsupported\w*(Charset|Encoding|Format|MediaType)|SchemaError|Structure\w*Error|"
-     r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar|GraphQL)\w+SyntaxError$", VAL, 4.0),
+     r"^(?!Template|Regex|XPath|Pattern|Sql|SQL|Query|Expression|Script|Grammar|GraphQL|Css)\w+SyntaxError$", VAL, 4.0),
     # generic adjectives of bad input: weaker than a named cause (InvalidSignature is auth, InvalidCast a defect)
     (r"^Invalid|Invalid$|^Malformed|^Unknown|^Unexpected|^Bad(?!Gateway|Signature)[A-Z]\w*(Error|Exception|File)$",
      VAL, 2.5),
@@ -381,7 +381,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
              r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
              r"allocation failed|memory limit|oomkilled|oom-kill|allowed memory size", RES, 4.5, "out of memory"),
-    TextRule(r"no space left|\bENOSPC\b|disk (is )?full|disk quota|\bEDQUOT\b|quota exceeded|"
+    TextRule(r"no space left|\bENOSPC\b|dis[ck] (is )?full|disk quota|\bEDQUOT\b|quota exceeded|"
              r"not enough space on the disk|insufficient (disk )?space", RES, 7.0,
              "no space left"),
     TextRule(r"too many open files|\bEMFILE\b|\bENFILE\b|file table overflow", RES, 4.5, "too many open files"),
@@ -396,7 +396,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
              r"no (free|available) connection|no connections? (is |are )?(available|left|free)|pool is (empty|full)|"
              r"(couldn't|could not|unable to|failed to) (get|acquire|obtain|check ?out) a connection (from|after|in)|"
-             r"limit of size \d+ overflow", RES, 6.5, "connection pool exhausted"),
+             r"limit of size \d+ overflow|acquire\w* (a )?connection from [\w.-]*pool", RES, 6.5,
+             "connection pool exhausted"),
     TextRule(r"rejected from [\w.$]*(executor|pool)|"
              r"\bexceed(s|ed)?\b[^\n]{0,40}\blimit\b|file too large|file size limit|\bnack(ed)?\b|"
              r"(message|file|request|payload|upload) size exceeds|exceeds [\w ]{0,20}maximum [\w ]{0,10}size|"
@@ -486,7 +487,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"permission denied to (create|drop|alter|set|grant|execute|connect|access|use)\b|"
              r"permissions? violation|authorization[ _]violation|"
              r"passphrase [^\n]{0,80}is incorrect|\beneedauth\b|requires you to be logged in|"
-             r"must have (push|write|read|admin|pull) access|\bhtpasswd\b|\": password mismatch|"
+             r"must have (push|write|read|admin|pull) access|\bhtpasswd\b(?!: )|\": password mismatch|"
              r"not allowed because|not listed in allowusers|\binvalid user\b(?! ?name)|"
              r"password (is )?(incorrect|wrong|invalid)|login (was )?refused|"
              r"signature (verification )?(failed|mismatch|is invalid|does not match)|"
@@ -684,7 +685,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     # from bad input (`int("ff", 37)`, `list.remove(x)`, `"a".index("b")`, unpacking a short sequence)
     TextRule(r"\bnot in (list|tuple|deque)\b|substring not found|dictionary update sequence element|"
              r"is not in the subpath of|(too many|not enough) values to unpack|base must be >= ?2|"
-             r"generator already executing|(^|\n)(re|sre_constants)\.error: |min repeat greater than max|"
+             r"generator already executing|arguments may not be used with|"
+             r"(^|\n)(re|sre_constants)\.error: |min repeat greater than max|"
              r"bad escape \\?\w|multiple repeat|look-behind requires fixed-width",
              PROG, 12.0, "a builtin misused by the calling code"),
     TextRule(r"cannot resolve keyword [^\n]{1,80} into field|cannot call this from an async context|"
@@ -788,6 +790,36 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"(database|write|transaction|version) conflict( error)?\b", RES, 5.0, "a concurrent write conflicted"),
     TextRule(r"not_found - no (exchange|queue)\b", PROG, 8.0, "the code names a broker entity that does not exist"),
     TextRule(r"\bdraining\b", SVC, 4.0, "the server is draining"),
+    # CLIs built on cobra and similar frameworks refuse a command line in their own words
+    TextRule(r"unknown command \"[^\"\n]+\" for \"|run '[\w .-]+ --help' for usage", VAL, 6.0,
+             "a command line the tool does not accept"),
+    # gRPC: the channel's own transport failures, and a method the server does not have
+    TextRule(r"code = unavailable desc = connection error|transport: (authentication handshake failed|error while "
+             r"dialing)|does not look like a tls handshake", NET, 7.0, "gRPC transport failure"),
+    TextRule(r"code = unimplemented\b|statuscode\.unimplemented\b", PROG, 7.0, "the server has no such method"),
+    # configuration checkers report file:line: problems of a configuration file (bad input, not code)
+    TextRule(r"(?m)^[\w./-]+\.(conf|cfg|ini|config|ya?ml|toml|nft|rc|rules|zone|service|timer|socket)(:\d+){1,2}"
+             r"(-\d+)?: [^\n]{0,40}(syntax error|missing|unknown|unexpected|invalid|not defined|expected)|"
+             r"does not match the api schema|has an unknown property|invalid configuration object", VAL, 8.0,
+             "a configuration file or object was refused"),
+    # ...while a script a configuration loads (Lua in HAProxy, nginx) is code
+    TextRule(r"error in lua file|lua runtime error", PROG, 10.0, "a script the configuration loads is wrong"),
+    # front-end toolchains point at the source file that does not parse or import
+    TextRule(r"module not found: error: can't resolve|can't resolve '[^'\n]+' in '|"
+             r"(^|\n)[\w./-]+\.(js|jsx|mjs|cjs|ts|tsx|vue)\n\s*\d+:\d+\s+error\s+parsing error|"
+             r"(^|\n)\s*[\w./-]+\.(scss|sass|less|css) \d+:\d+\s+root stylesheet|"
+             r"\[error\] [^\n]+\n\s*[\w./-]+\.(js|jsx|ts|tsx|mjs|cjs|css):\d+:\d+:", PROG, 9.0,
+             "a source file does not parse or resolve"),
+    TextRule(r"cannot find module ['\"]/[^'\"\n]+['\"]|"
+             r"no files matching (the pattern|[\w ]{0,20}) (were|was) found|"
+             r"unable to load host key|no hostkeys available|permissions 0\d{3} for '[^'\n]+' are too open|"
+             r"\bbad permissions\b", FS, 9.0, "a file the tool needs is missing or unsafe"),
+    TextRule(r"sympify of expression '[^\n]*' failed", VAL, 9.0, "a formula from input does not parse"),
+    TextRule(r"workers? died while running", RES, 6.0, "workers were killed while running the task"),
+    TextRule(r"cannot contact any kdc|communication failure with (the )?server", NET, 7.0,
+             "the server could not be reached"),
+    TextRule(r"no identity matched|you are not permitted to use|\bis not in the sudoers\b", AUTH, 7.0,
+             "no key or permission matched"),
 )
 
 
