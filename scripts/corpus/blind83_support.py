@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from common import Env, free_port
-from servers import mount_tmpfs
+from servers import accept_loop, mount_tmpfs
 
 logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())  # else pyftpdlib logs every session to stderr
 for _name in ("pyftpdlib", "Pyro5", "rpyc", "thriftpy2", "sse_starlette", "uvicorn", "uvicorn.error"):
@@ -289,31 +289,18 @@ def sse_server(env: Env) -> str:
 def _cut_stream_server(env: Env) -> int:
     """A raw SSE responder that sends a chunked event stream head and one event, then closes (a proxy that drops
     the upstream mid-stream)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            with contextlib.suppress(OSError):
-                conn.settimeout(1)
-                conn.recv(4096)
-                event = b'event: price\r\ndata: {"sku": "KB-01", "price": 10}\r\n\r\n'
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
-                             b"Cache-Control: no-store\r\n\r\n" + f"{len(event):x}\r\n".encode() + event + b"\r\n")
-                time.sleep(0.3)
-            conn.close()
+    def cut(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            conn.settimeout(1)
+            conn.recv(4096)
+            event = b'event: price\r\ndata: {"sku": "KB-01", "price": 10}\r\n\r\n'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+                         b"Cache-Control: no-store\r\n\r\n" + f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            time.sleep(0.3)
+        conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    return int(sock.getsockname()[1])
+    return accept_loop(env, cut)
 
 
 __all__ = ["DNS_ZONE", "FTP_PASSWORD", "FTP_READER", "FTP_READER_PASSWORD", "FTP_USER", "PYRO_TOKEN",

@@ -25,6 +25,7 @@ from typing import Any
 
 from checked import problem
 from common import Env, Record, _QuietServer, record
+from servers import accept_loop
 
 SOCKS_USER, SOCKS_PASSWORD = "app", "right-password"
 
@@ -56,27 +57,11 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes:
 
 
 def _listen(env: Env, handler: Any) -> int:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(32)
-    sock.settimeout(0.2)
-    stop = threading.Event()
+    def start(conn: socket.socket) -> None:
+        conn.settimeout(10)
+        threading.Thread(target=_guard, args=(handler, conn), daemon=True).start()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(10)
-            threading.Thread(target=_guard, args=(handler, conn), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
+    return accept_loop(env, start, backlog=32)
 
 
 def _guard(handler: Any, conn: socket.socket) -> None:

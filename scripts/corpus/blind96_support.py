@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from common import Env, Record
+from servers import accept_loop
 
 LOKI_TENANTS = {"ops": "loki-pass-96"}
 GRAFANA_TOKENS = {"glsa_editor_96": "Editor", "glsa_viewer_96": "Viewer"}
@@ -291,29 +292,15 @@ def observability_fake(env: Env, mode: str = "ok") -> str:
 
 def resetting_listener(env: Env) -> int:
     """A Graphite-like plaintext listener that reads the first bytes of each connection, then resets it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            with contextlib.suppress(OSError):
-                conn.settimeout(1)
-                conn.recv(1024)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+    def reset(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            conn.settimeout(1)
+            conn.recv(1024)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
+    return accept_loop(env, reset)
 
 
 def grafana_records(cases: list[tuple[str, str, str, str, str]], workdir: Path, fill: Any) -> list[Record]:

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,31 @@ class ClientCertServer:
     cafile: Path
 
 
+def accept_loop(env: Env, handle: Callable[[socket.socket], None], *, backlog: int = 16) -> int:
+    """Accept connections on a free loopback port and hand each to `handle` (on the accepting thread: handlers are
+    short, or start their own thread) until `env` closes; return the port."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            handle(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    env._closers.append(sock.close)
+    env._closers.append(stop.set)
+    port: int = sock.getsockname()[1]
+    return port
+
+
 def client_cert_server(env: Env) -> ClientCertServer:
     """Serve TLS on a free port and refuse every client that presents no certificate."""
     root = Path(tempfile.mkdtemp(prefix="recoup-corpus-tls-"))
@@ -113,27 +139,14 @@ def client_cert_server(env: Env) -> ClientCertServer:
     ctx.load_cert_chain(cert, key)
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cert)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1024)
-            conn.close()
+    def refuse(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1024)
+        conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
     env._closers.append(lambda: shutil.rmtree(root, ignore_errors=True))
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    return ClientCertServer(sock.getsockname()[1], cert)
+    return ClientCertServer(accept_loop(env, refuse), cert)
 
 
 def private_redis(env: Env, *args: str) -> int:
@@ -227,29 +240,15 @@ def serve_tls(env: Env, cert: Path, key: Path) -> int:
     handshake; return the port (stopped with `env`)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(4096)
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-            conn.close()
+    def answer(conn: socket.socket) -> None:
+        conn.settimeout(2)
+        with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    env._closers.append(sock.close)
-    env._closers.append(stop.set)
-    port: int = sock.getsockname()[1]
-    return port
+    return accept_loop(env, answer)
 
 
 def tls_server(env: Env, name: str = "127.0.0.1") -> TlsServer:
@@ -270,6 +269,6 @@ def self_signed_https(env: Env) -> int:
     return tls_server(env).port
 
 
-__all__ = ["ClientCertServer", "PrivatePostgres", "TlsServer", "client_cert_server", "full_backlog_port",
+__all__ = ["ClientCertServer", "PrivatePostgres", "TlsServer", "accept_loop", "client_cert_server", "full_backlog_port",
            "mount_tmpfs", "private_mariadb", "private_mosquitto", "private_postgres", "private_redis",
            "self_signed_https", "serve_tls", "tls_server"]
