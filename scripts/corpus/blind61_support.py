@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from checked import problem
-from common import Env, Record, exception_records
+from common import Record, exception_records
+from servers import read_only_sqlite
 from tortoise import fields, models
 
 #: name, category, source, expected exception type names (`A|B`), expected token in the message or its causes
@@ -126,19 +127,6 @@ def sqlite_write_lock(path: Path) -> Iterator[None]:
     finally:
         conn.execute("ROLLBACK")
         conn.close()
-
-
-def read_only_sqlite(env: Env, name: str, schema: str) -> Path:
-    """A SQLite file with `schema` on a tmpfs that is then remounted read-only."""
-    from servers import mount_tmpfs
-
-    mount = mount_tmpfs(env, name, "size=512k")
-    db = mount / "app.sqlite3"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        conn.executescript(schema)
-        conn.commit()
-    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True, capture_output=True)
-    return db
 
 
 # --------------------------------------------------------------------------- Django project

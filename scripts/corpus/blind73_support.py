@@ -14,6 +14,7 @@ from typing import Any
 
 import strawberry
 from common import Env, free_port
+from servers import _wait_port
 from strawberry.asgi import GraphQL
 from strawberry.permission import BasePermission
 
@@ -65,17 +66,6 @@ class Mutation:
         if "billing" not in info.context["request"].headers.get("x-roles", ""):
             raise PermissionError(f"Forbidden: refunding order {order_id} requires the billing role")
         return Order(id=order_id, status="refunded", total=0.0)
-
-
-def _wait_port(port: int, deadline: float = 10.0) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on {port} did not start")
 
 
 def graphql_server(env: Env) -> str:

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import servers
 from common import Env, free_port, run
-from servers import PrivatePostgres, mount_tmpfs
+from servers import PrivatePostgres
 
 #: the password of the accounts the batch creates (MariaDB `app78`; PostgreSQL `app` from servers.private_postgres)
 PASSWORD = "right-password"
@@ -89,16 +90,8 @@ def terminate_pg_backends(port: int, user: str) -> None:
 
 
 def read_only_sqlite(env: Env, name: str, schema: str) -> Path:
-    """A SQLite file with `schema` on a tmpfs that is then remounted read-only."""
-    import sqlite3
-
-    mount = mount_tmpfs(env, name, "size=512k")
-    db = mount / "app78.db"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        conn.executescript(schema)
-        conn.commit()
-    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True, capture_output=True)
-    return db
+    """A SQLite file with `schema` on a tmpfs that is then remounted read-only (batch 61's, named for this batch)."""
+    return servers.read_only_sqlite(env, name, schema, "app78.db")
 
 
 _LOCK_HOLDER = """

@@ -18,22 +18,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from common import Env, free_port
-from servers import accept_loop, mount_tmpfs
+from servers import _wait_port, accept_loop, mount_tmpfs
 
 logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())  # else pyftpdlib logs every session to stderr
 for _name in ("pyftpdlib", "Pyro5", "rpyc", "thriftpy2", "sse_starlette", "uvicorn", "uvicorn.error"):
     logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
-
-
-def _wait_port(port: int, deadline: float = 10.0) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on {port} did not start")
 
 
 # --------------------------------------------------------------------------- FTP (pyftpdlib)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -179,6 +180,17 @@ def mount_tmpfs(env: Env, name: str, options: str) -> Path:
 
 
 
+def read_only_sqlite(env: Env, name: str, schema: str, filename: str = "app.sqlite3") -> Path:
+    """A SQLite file with `schema` on a tmpfs that is then remounted read-only."""
+    mount = mount_tmpfs(env, name, "size=512k")
+    db = mount / filename
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.executescript(schema)
+        conn.commit()
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True, capture_output=True)
+    return db
+
+
 def private_mariadb(env: Env, max_connections: int = 3) -> tuple[int, subprocess.Popen[bytes]]:
     """A throwaway MariaDB server (root without password over TCP, few connection slots); returns its port and
     process so a batch can shut it down while clients use it."""
@@ -269,6 +281,20 @@ def self_signed_https(env: Env) -> int:
     return tls_server(env).port
 
 
-__all__ = ["ClientCertServer", "PrivatePostgres", "TlsServer", "accept_loop", "client_cert_server", "full_backlog_port",
-           "mount_tmpfs", "private_mariadb", "private_mosquitto", "private_postgres", "private_redis",
-           "self_signed_https", "serve_tls", "tls_server"]
+__all__ = [
+    "ClientCertServer",
+    "PrivatePostgres",
+    "TlsServer",
+    "accept_loop",
+    "client_cert_server",
+    "full_backlog_port",
+    "mount_tmpfs",
+    "private_mariadb",
+    "private_mosquitto",
+    "private_postgres",
+    "private_redis",
+    "read_only_sqlite",
+    "self_signed_https",
+    "serve_tls",
+    "tls_server",
+]
