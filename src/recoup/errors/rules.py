@@ -226,7 +226,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     (r"GitCommandError|GitError|MergeConflict|InvalidGitRepository", GIT, 3.0),
     (r"NoSuchPath", FS, 3.0),
     (r"MissingProperty|MissingMethod|ArityException|MultipleCompilationErrors|"
-     r"SchemaDefinition|MetadataNotFound", PROG, 4.0),
+     r"SchemaDefinition|MetadataNotFound|AccessViolation|DivByZero", PROG, 4.0),
     (r"MissingMandatory|MissingRequired|WrongType", VAL, 4.0),
     (r"MissingConfig|^Path\w*Error$", FS, 4.0),
     (r"^ConflictError$|WriteConflict|TransactionConflict", RES, 3.5),
@@ -234,7 +234,7 @@ _TYPE_NAME_RULES: tuple[tuple[str, Category, float], ...] = (
     # a parser refusing a document's entities or DTD: the document is bad input, nobody's credentials
     (r"(Entities|DTD|ExternalReference)Forbidden", VAL, 5.0),
     # data formats: a syntax or structure error in a document is bad input, not bad code
-    (r"^(XML|JSON(?!WebToken)|YAML|TOML|CSV|HTML|INI|Zip|GZip|Tar|Archive|Plist|Protobuf|Message)\w*"
+    (r"^(XML|JSON(?!WebToken)|YAML|TOML|CSV|HTML|INI|Zip(?!kin)|GZip|Tar|Archive|Plist|Protobuf|Message)\w*"
      r"(Syntax|Parse|Format|Data)?"
      r"(Error|Exception)$|Unpack|Deserializ|Unmarshal|Unpickl|Unidentified|"
      r"Unsupported\w*(Charset|Encoding|Format|MediaType)|SchemaError|Structure\w*Error|"
@@ -727,13 +727,15 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "the mail server failed for now"),
     TextRule(r"(?m)(^|<\*\* |server (message|said|replied|response):? |\(|code )(500|501|553|555)\b[ ,-]|"
              r"\b5\d\d[ -]5\.(1\.[378]|5\.[24])\b", VAL, 10.0, "the mail server refused the syntax of a command"),
-    TextRule(r"\b[45]\d\d[ -][45]\.7\.\d{1,3}\b", AUTH, 8.0, "the mail server refused on security grounds"),
+    TextRule(r"\b[45]\d\d(, b?['\"]|[ -])[45]\.7\.\d{1,3}\b|credentials (are )?invalid",
+             AUTH, 8.0, "the mail server refused on security grounds"),
     # IMAP response codes (RFC 5530) name the cause in brackets, before any wording
     TextRule(r"\[(unavailable|serverbug)\]", SVC, 12.0, "the IMAP server failed for now"),
     TextRule(r"\[(authenticationfailed|authorizationfailed|expired|privacyrequired|contactadmin|noperm)\]", AUTH,
              12.0, "the IMAP server refused the credentials"),
     TextRule(r"\[(overquota|limit|inuse)\]", RES, 12.0, "the IMAP server ran out of a resource"),
     TextRule(r"\[clientbug\]|\b(illegal|not allowed|not permitted) in (the )?(current )?state\b|"
+             r"invalid input [\w.]+ in state \w+|"
              r"only allowed in states?\b",
              PROG, 9.0, "a protocol command sent in the wrong state"),
     # runtimes and query languages naming a defect in their own words (OCaml's stdlib exceptions, Nim, GraphQL)
@@ -820,6 +822,21 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "the server could not be reached"),
     TextRule(r"no identity matched|you are not permitted to use|\bis not in the sudoers\b", AUTH, 7.0,
              "no key or permission matched"),
+    # Ada's and GnuCOBOL's runtime reports, Octave's parser naming a source file
+    TextRule(r"\braised (constraint_error|program_error|tasking_error)\b(?! : bad input)|(?<!or )\baccess violation\b|"
+             r"parse error near line \d+ of file [\w./-]+\.(m|py|rb|pl|lua|r|jl|sh)\b", PROG, 9.0,
+             "a defect the runtime reported"),
+    TextRule(r"\braised storage_error\b|\(status = 34\)", RES, 8.0, "the runtime ran out of room"),
+    TextRule(r"\(status = 3[57]\)|present in the manifest but not on disk|"
+             r"(could not|cannot|unable to) find any [\w ]{0,20}files?\b", FS, 7.0, "a file is missing or not allowed"),
+    # proxies refusing by rule, accounts without a login, semaphores, shells' quoting
+    TextRule(r"not allowed by ruleset|account is currently not available|\bunknown user: ", AUTH, 8.0,
+             "refused by rule or for the account"),
+    TextRule(r"semaphore timed out|timed out waiting for (a |the )?(semaphore|lock|slot)", RES, 7.0,
+             "waited too long for a slot"),
+    TextRule(r"unmatched (single|double) quote|raised constraint_error : bad input for", VAL, 8.0,
+             "a quoting or number error in the input"),
+    TextRule(r"because other objects depend on it", PROG, 6.0, "the code drops what others still use"),
 )
 
 
@@ -888,6 +905,7 @@ def compiled() -> Compiled:
         r"|error\(([45]\d\d),"
         r"|\(([45]\d\d)\)\s*reason"
         r"|\b(?:returned|response|status)\s*\(([45]\d\d)\)"
+        r"|\b(?:tunnel|proxy)[^\n]{0,30}\bresponse ([45]\d\d)\b"
         r"|\b([45]\d\d) (?:bad request|unauthorized|forbidden|not found|too many requests|internal server error|"
         r"bad gateway|service unavailable|gateway time-?out|unprocessable|conflict|payload too large|"
         r"request timeout|method not allowed|proxy authentication required)\b",
