@@ -19,7 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from recoup.analytics.combined import MODEL_CONFIDENT, MODEL_OVER_UNKNOWN, RULES_CONFIDENT
+from recoup.analytics.classifier_model import Prediction
+from recoup.analytics.combined import MODEL_CONFIDENT, MODEL_OVER_UNKNOWN, RULES_CONFIDENT, combine
+from recoup.errors.taxonomy import Category, Classification
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMP = """
@@ -54,13 +56,12 @@ def first_seen(commit: str, files: list[str]) -> list[Verdict]:
 
 
 def combined(v: Verdict, t: Thresholds) -> str:
-    """`recoup.analytics.combined.combine` on recorded verdicts, with thresholds `t`."""
+    """`recoup.analytics.combined.combine` itself on recorded verdicts, with thresholds `t`."""
     _, rules, confidence, model, probability = v
-    if rules != "unknown" and confidence >= t[0]:
-        return rules
-    if model == rules or (model == "unknown" and rules != "unknown"):
-        return rules
-    return model if probability >= (t[2] if rules == "unknown" else t[1]) else rules
+    verdict = Classification(Category(rules), False, confidence, "", "recorded")
+    prediction = Prediction(Category(model), probability, {})
+    chosen = combine(verdict, prediction, rules_confident=t[0], model_confident=t[1], model_over_unknown=t[2])
+    return chosen.category.value
 
 
 def right(rows: list[Verdict], t: Thresholds) -> int:

@@ -24,15 +24,17 @@ MODEL_CONFIDENT = 0.8
 MODEL_OVER_UNKNOWN = 0.25
 
 
-def combine(rules: Classification, model: Prediction) -> Classification:
-    """The combined verdict from a rule verdict and a model prediction for the same text."""
-    if rules.category is not Category.UNKNOWN and rules.confidence >= RULES_CONFIDENT:
+def combine(rules: Classification, model: Prediction, *, rules_confident: float = RULES_CONFIDENT,
+            model_confident: float = MODEL_CONFIDENT, model_over_unknown: float = MODEL_OVER_UNKNOWN) -> Classification:
+    """The combined verdict from a rule verdict and a model prediction for the same text (the thresholds are
+    parameters so that benchmarks/classifier_thresholds.py can search them with this very function)."""
+    if rules.category is not Category.UNKNOWN and rules.confidence >= rules_confident:
         return rules
     if model.category is rules.category:
         return rules
     if model.category is Category.UNKNOWN and rules.category is not Category.UNKNOWN:
         return rules  # "nothing recognisable" never outweighs evidence the rules did find
-    floor = MODEL_OVER_UNKNOWN if rules.category is Category.UNKNOWN else MODEL_CONFIDENT
+    floor = model_over_unknown if rules.category is Category.UNKNOWN else model_confident
     if model.probability >= floor:
         reason = (f"model p={model.probability:.2f}; rules said {rules.category.value} "
                   f"({rules.confidence:.2f}: {rules.reason})")

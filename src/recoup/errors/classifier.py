@@ -182,7 +182,7 @@ _TRACEBACK_HEADER = "\nTraceback (most recent call last):"
 def _last_chain_start(text: str) -> int:
     """Where the last traceback chain starts: the last traceback header not chained to the one before it."""
     at = text.rfind(_TRACEBACK_HEADER)
-    while at > 0 and any(text[:at].endswith(sep) for sep in _CHAIN_SEPARATORS):
+    while at > 0 and any(text.endswith(sep, 0, at) for sep in _CHAIN_SEPARATORS):
         at = text.rfind(_TRACEBACK_HEADER, 0, at)
     return max(at, 0)
 
@@ -218,8 +218,7 @@ def _frame_evidence(text: str) -> list[Evidence]:
 
 def _classify_text(text: str) -> Classification:
     parsed = parse(text)
-    if any(sep in text for sep in _CHAIN_SEPARATORS) or text.count(_TRACEBACK_HEADER) > 1 or (
-            _TRACEBACK_HEADER in text and not text.startswith(_TRACEBACK_HEADER.lstrip())):
+    if any(sep in text for sep in _CHAIN_SEPARATORS) or _last_chain_start(text) > 0:
         evidence = _text_chain_evidence(text)
     else:
         evidence = _evidence_from_parsed(parsed.messages, parsed.types, 1.0)

@@ -738,21 +738,24 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"invalid input [\w.]+ in state \w+|"
              r"only allowed in states?\b",
              PROG, 9.0, "a protocol command sent in the wrong state"),
-    # runtimes and query languages naming a defect in their own words (OCaml's stdlib exceptions, Nim, GraphQL)
+    # runtimes and query languages naming a defect in their own words (OCaml, Nim, Haskell, Tcl, Racket, gfortran,
+    # Ada, Free Pascal, Octave, GraphQL, JSON-RPC)
     TextRule(r"\bexception (not_found|invalid_argument|match_failure|assert_failure|division_by_zero|stack_overflow|"
              r"undefined_recursive_module)\b|\bexception failure\(\"(nth|hd|tl|list\.\w+|array\.\w+)\"\)|"
              r"\bsigsegv\b|illegal storage access|attempt to read from nil|"
              r"[\w./-]\.(nim|pas|pp|d)\(\d+, ?\d+\) (error|fatal)\b|"
              r"cannot query field ['\"]\w+['\"] on type|unknown argument ['\"]\w+['\"] on field|"
-             r"\bmethod not found\b|missing a required argument", PROG, 9.0,
+             r"\bmethod not found\b|missing a required argument|"
+             r"\bprelude\.\w+: empty list|non-exhaustive patterns|irrefutable pattern failed|"
+             r"invalid command name \"|: contract violation\b|fortran runtime error: (index|array bound|"
+             r"dimension|allocat\w* (array|already))|"
+             r"\braised (constraint_error|program_error|tasking_error)\b(?! : bad input)|(?<!or )\baccess violation\b|"
+             r"parse error near line \d+ of file [\w./-]+\.(m|py|rb|pl|lua|r|jl|sh)\b", PROG, 9.0,
              "a defect named in a runtime's or query language's own words"),
     TextRule(r"invalid (user|group|login|account|package|repository|image|bucket|queue|topic|host) ?name\b"
              r"(?![-/ ]*(or |and )?pass)", VAL, 5.0,
              "a name in the wrong format"),
-    # defects in the words of Haskell, Tcl, Racket and gfortran; gfortran's list and namelist reads refuse the data
-    TextRule(r"\bprelude\.\w+: empty list|non-exhaustive patterns|irrefutable pattern failed|"
-             r"invalid command name \"|: contract violation\b|fortran runtime error: (index|array bound|"
-             r"dimension|allocat\w* (array|already))", PROG, 9.0, "a defect named in a language's own words"),
+    # gfortran's list and namelist reads refuse the data file, not the code
     TextRule(r"fortran runtime error: (end of file|bad (integer|real|value|logical|complex|repeat count)|"
              r"cannot match namelist|wrong type|comma after)", VAL, 8.0, "a data file the program reads is malformed"),
     # a path the tool was given is missing or not writable (click's and argparse's path checks, bc)
@@ -822,10 +825,6 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "the server could not be reached"),
     TextRule(r"no identity matched|you are not permitted to use|\bis not in the sudoers\b", AUTH, 7.0,
              "no key or permission matched"),
-    # Ada's and GnuCOBOL's runtime reports, Octave's parser naming a source file
-    TextRule(r"\braised (constraint_error|program_error|tasking_error)\b(?! : bad input)|(?<!or )\baccess violation\b|"
-             r"parse error near line \d+ of file [\w./-]+\.(m|py|rb|pl|lua|r|jl|sh)\b", PROG, 9.0,
-             "a defect the runtime reported"),
     TextRule(r"\braised storage_error\b|\(status = 34\)", RES, 8.0, "the runtime ran out of room"),
     TextRule(r"\(status = 3[57]\)|present in the manifest but not on disk|"
              r"(could not|cannot|unable to) find any [\w ]{0,20}files?\b", FS, 7.0, "a file is missing or not allowed"),
