@@ -379,7 +379,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              "nobody serving the request"),
     # resource
     TextRule(r"memoryerror|out of memory|outofmemory|\bENOMEM\b|cannot allocate memory|heap out of memory|"
-             r"heap limit|java heap space|gc overhead limit|memory exhausted|\bOOM\b|maxmemory|"
+             r"heap limit|java heap space|gc overhead limit|(memory|heap) exhausted|\bOOM\b|maxmemory|"
              r"allocation failed|memory limit|oomkilled|oom-kill|allowed memory size", RES, 4.5, "out of memory"),
     TextRule(r"no space left|\bENOSPC\b|dis[ck] (is )?full|disk quota|\bEDQUOT\b|quota exceeded|"
              r"not enough space on the disk|insufficient (disk )?space", RES, 7.0,
@@ -396,7 +396,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"\bpool\b[^\n]{0,40}(exhausted|full|limit|timeout|timed out)|queuepool limit|pooltimeout|"
              r"no (free|available) connection|no connections? (is |are )?(available|left|free)|pool is (empty|full)|"
              r"(couldn't|could not|unable to|failed to) (get|acquire|obtain|check ?out) a connection (from|after|in)|"
-             r"limit of size \d+ overflow|acquire\w* (a )?connection from [\w.-]*pool", RES, 6.5,
+             r"limit of size \d+ overflow|acquire\w* (a )?connection from [\w.-]*pool", RES, 10.0,
              "connection pool exhausted"),
     TextRule(r"rejected from [\w.$]*(executor|pool)|"
              r"\bexceed(s|ed)?\b[^\n]{0,40}\blimit\b|file too large|file size limit|\bnack(ed)?\b|"
@@ -475,7 +475,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"could not read (username|password)|terminal prompts disabled|"
              r"authentication (failed|required|failure|error)|auth(entication)? failed|authorization failed|"
              r"password authentication|invalid (username|password|credentials|token|api[ _-]?key|access key|"
-             r"signature)|username-password|wrong ?pass|\bWRONGPASS\b|\bNOAUTH\b|\bNOPERM\b|"
+             r"signature)|(credentials?|api[ _-]?key|access key|signature) (is|are) "
+             r"(not valid|invalid|expired|revoked)|"
+             r"username-password|wrong ?pass|\bWRONGPASS\b|\bNOAUTH\b|\bNOPERM\b|"
              r"no permissions? to|access denied|access is denied|unauthori[sz]ed|\bforbidden\b|unauthenticated|"
              r"not (authenticated|authori[sz]ed|permitted to access)|permission denied for|"
              r"insufficient[_ ]privilege|must be owner|no pg_hba\.conf entry|login failed|"
@@ -549,12 +551,12 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"\bparse \"[^\"\n]*\": |url rejected|bad hostname|"
              r"unrecognized option|unknown option|invalid input syntax|bad request|unprocessable",
              VAL, 3.5, "malformed input"),
-    TextRule(r"format not recognized|not recognized as an? [\w ]{1,30}(file|format|archive)|"
+    TextRule(r"format not recogni[sz]ed|not recogni[sz]ed as an? [\w ]{1,30}(file|format|archive)|"
              r"unknown (header|(file )?format(?! code)|magic|file type|compression|unit|escape|port)|bad magic|"
              r"(magic|header) (number )?(mismatch|not found)|\bis not an? (?!regular|directory)([\w-]+ ){0,3}"
              r"(file|key|archive|image|document|certificate)\b",
              VAL, 3.5, "unrecognised data format"),
-    TextRule(r"expected [^\n]{1,40}\b(but )?(got|found|received)\b", VAL, 2.5, "expected something else"),
+    TextRule(r"expected [^\n]{1,80}\b(but )?(got|found|received)\b", VAL, 2.5, "expected something else"),
     TextRule(r"too short|short (substrate|read|input|buffer)|truncated|underrun|asn1|pem routines|wrong tag|"
              r"decoder routines|(port|value|argument|number|date|month|day|year|hour|minute) out of range",
              VAL, 3.5, "truncated or out-of-range data"),
@@ -607,7 +609,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"command (was )?not found|not found or (was )?not executable|is not executable", FS, 3.5,
              "command not found"),
     TextRule(r"unparseable|unparsable|not parseable|mismatched tag|not well-formed|no element found|"
-             r"junk after document", VAL, 4.0, "unparseable document"),
+             r"junk (after document|in string)", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
     # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
     TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
@@ -750,7 +752,14 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"invalid command name \"|: contract violation\b|fortran runtime error: (index|array bound|"
              r"dimension|allocat\w* (array|already))|"
              r"\braised (constraint_error|program_error|tasking_error)\b(?! : bad input)|(?<!or )\baccess violation\b|"
-             r"parse error near line \d+ of file [\w./-]+\.(m|py|rb|pl|lua|r|jl|sh)\b", PROG, 9.0,
+             r"parse error near line \d+ of file [\w./-]+\.(m|py|rb|pl|lua|r|jl|sh)\b|"
+             # Common Lisp conditions, Perl's run-time reference errors, C++ bindings refusing Python arguments
+             r"\bunhandled ([\w-]+:)?(type-error|undefined-function|unbound-variable|unbound-slot|division-by-zero|"
+             r"program-error)\b|control stack exhausted|"
+             r"can't call method \"?\w+\"? on (an undefined value|unblessed reference)|"
+             r"\bnot an? (hash|array|code|scalar|glob) reference\b|"
+             r"can't use (string|an undefined value)[^\n]{0,80} as an? (hash|array|scalar|symbol|subroutine) ref|"
+             r"undefined subroutine &|overload resolution failed|incompatible function arguments", PROG, 9.0,
              "a defect named in a runtime's or query language's own words"),
     TextRule(r"invalid (user|group|login|account|package|repository|image|bucket|queue|topic|host) ?name\b"
              r"(?![-/ ]*(or |and )?pass)", VAL, 5.0,
