@@ -370,8 +370,11 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"database system is (starting up|shutting down|in recovery)|administrator command|"
              r"server (is )?(shutting down|starting up)|shutdown in progress|loading the dataset|"
              r"MASTERDOWN|TRYAGAIN|CLUSTERDOWN|not accepting connections|in recovery mode|"
-             r"READONLY You can't write|connection_forced|broker forced|channel_error|closed by (the )?server|"
+             r"READONLY You can't write|channel_error|closed by (the )?server|"
              r"server sent close", SVC, 4.0, "service restarting or closing"),
+    # a broker or database that forced clients off, or was switched to read-only for a fail-over
+    TextRule(r"connection[_-]forced|broker forced|running with the --(super-)?read-only option", SVC, 7.0,
+             "the server forced clients off or refuses writes"),
     TextRule(r"\bis busy (running|processing|loading|executing)|script kill", SVC, 5.0, "server busy with other work"),
     TextRule(r"\bservfail\b|not currently serving|no responders (are )?available|\brejecting connections\b|"
              r"server terminated abnormally",
@@ -611,6 +614,13 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"unparseable|unparsable|not parseable|mismatched tag|not well-formed|no element found|"
              r"junk (after document|in string)", VAL, 4.0, "unparseable document"),
     TextRule(r"(queue|buffer|channel|mailbox) (is )?full|capacity reached", RES, 8.0, "bounded queue full"),
+    TextRule(r"\blimit\b[^\n]{0,60}\b(is|has been|was) reached", RES, 6.0, "a configured limit was reached"),
+    # configuration that names what does not exist: an ODBC data source, a key no schema declares, a substitution
+    TextRule(r"data source name not found|no configuration setting found|"
+             r"configuration (param|parameter|key|setting|option) ['\"]?[\w.-]+['\"]? (is )?not "
+             r"(declared|defined|found|allowed|recogni[sz]ed)|"
+             r"(cannot|could not|unable to) resolve (variable|substitution|placeholder)", VAL, 6.0,
+             "configuration names something that does not exist"),
     # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
     TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
              r"\bunused arguments? \(|c stack usage [^\n]{0,40}too close to the limit|could not find function \"|"
@@ -647,8 +657,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"duplicate key|unique constraint|violates [^\n]{1,80} constraint|constraint failed|"
              r"duplicate entry|data too long|incorrect [\w ]{1,40} value|out of range value|"
              r"cannot be null|null value in column|foreign key constraint", VAL, 4.5, "constraint violated"),
-    TextRule(r"database \"[^\"\n]{1,100}\" does not exist|unknown database|invalid catalog", VAL, 5.0,
-             "unknown database"),
+    TextRule(r"database \"[^\"\n]{1,100}\" does not exist|unknown database|invalid catalog|no such database\b",
+             VAL, 5.0, "unknown database"),
     # programming
     TextRule(r"division by (zero|0)|divide by zero|/ by zero|maximum recursion depth|maximum call stack|"
              r"stack depth limit|cannot assign to field|can't set attribute|has no setter|read-only attribute|"
@@ -677,8 +687,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"could not assemble any primary key|is not mapped|instance [^\n]{1,80} is not persisted|"
              r"\bclass \"?[\w\\\\.]+\"? not found",
              PROG, 3.5, "defect in the calling code"),
-    # a runtime's own functions refusing an argument by its position (PHP's "Argument #1 ($keys) must ...")
-    TextRule(r"argument #\d+ \(\$\w+\)", PROG, 8.0, "a built-in function called wrongly"),
+    # a runtime's own functions refusing an argument by its position (PHP's "Argument #1 ($keys) must ..."), a
+    # function naming the type it expects, a converter refusing the Python class it was handed
+    TextRule(r"argument #\d+ \(\$\w+\)|[\w$]\(\) expects (an? |parameter \d)|\bobject of (type )?<class '",
+             PROG, 8.0, "a built-in function called wrongly"),
     TextRule(r"unknown format code|invalid format (spec|specifier|string)|"
              r"not enough arguments for format|unsupported format character|"
              r"(required )?argument( \d+| '\w+')? (is not|must be) an? \w+", PROG, 7.0,
@@ -759,7 +771,10 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"can't call method \"?\w+\"? on (an undefined value|unblessed reference)|"
              r"\bnot an? (hash|array|code|scalar|glob) reference\b|"
              r"can't use (string|an undefined value)[^\n]{0,80} as an? (hash|array|scalar|symbol|subroutine) ref|"
-             r"undefined subroutine &|overload resolution failed|incompatible function arguments", PROG, 9.0,
+             r"undefined subroutine &|overload resolution failed|incompatible function arguments|"
+             # Raku's type checks, and a shell script that does not parse
+             r"type check failed in (binding|assignment)|"
+             r"[\w./-]\.(sh|bash|zsh|ksh):(line )?\d+: (parse|syntax) error", PROG, 9.0,
              "a defect named in a runtime's or query language's own words"),
     TextRule(r"invalid (user|group|login|account|package|repository|image|bucket|queue|topic|host) ?name\b"
              r"(?![-/ ]*(or |and )?pass)", VAL, 5.0,
