@@ -100,8 +100,15 @@ def _evidence_from_parsed(messages: list[str], types: list[str], weight: float) 
         if number in ERRNO:
             cat, name = ERRNO[number]
             out.append(Evidence(cat, 4.0 * weight, f"errno {name}"))
+    states: set[str] = set()
+    server_reason = "fatal:" in body.lower()
     for m in rules.sqlstate.finditer(body):
         state = next(g for g in m.groups() if g)
+        if state in states:
+            continue  # a driver repeats its SQLSTATE in every chained exception: one piece of evidence
+        states.add(state)
+        if state.startswith("08") and server_reason:
+            continue  # "connection exception", yet the server answered with its own reason, which says more
         cat = sqlstate_category(state)
         if cat is not None:
             out.append(Evidence(cat, 4.0 * weight, f"SQLSTATE {state}"))

@@ -296,7 +296,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bETIMEDOUT\b|timed? ?out\b|\btimeout\b|timeout(error|exception)|deadline exceeded|i/o timeout",
              NET, 2.5, "timeout"),
     TextRule(r"\bssl\b|\btls\b|handshake|wrong version number|\bEPROTO\b|unrecognized ssl message|"
-             r"plaintext connection|certificate (verify|has expired|problem|signed by|is not valid for)|"
+             r"plaintext connection|certificate (verify|has expired|problem|signed by|is not valid for|trust chain)|"
              r"self[- ]signed certificate|unknown (ca|certificate authority)|bad certificate|"
              r"certificate_verify_failed|x509: |certificate[^\n]{0,40} (is )?not trusted|known issuer|"
              r"does not match hostname|hostname mismatch", NET, 3.0, "TLS failure"),
@@ -338,7 +338,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"unexpected eof|eof occurred|remote end closed|(server|peer|remote) (has )?(closed|disconnected|"
              r"hung up)|socket hang ?up|hang up|connection (was |is |has been )?(closed|lost|broken|dropped)|"
              r"closed the connection|lost connection|incomplete ?read|ended prematurely|empty reply from server|"
-             r"recv failure|premature|transfer closed|server closed|gone away|payload is not completed|"
+             r"recv failure|premature(?! end\b)|transfer closed|server closed|gone away|payload is not completed|"
              r"without sending (a |complete )?(response|message)|connection terminated|protocol banner|"
              r"error reading [\w ]{0,20}banner",
              NET, 3.0, "peer closed the connection"),
@@ -477,7 +477,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"permission denied \(publickey|\bpublickey\b|"
              r"could not read (username|password)|terminal prompts disabled|"
              r"authentication (failed|required|failure|error)|auth(entication)? failed|authorization failed|"
-             r"password authentication|invalid (username|password|credentials|token|api[ _-]?key|access key|"
+             r"password authentication|invalid ([\w-]+ or )?(username|password|credentials|token|api[ _-]?key|"
+             r"access key|"
              r"signature)|(credentials?|api[ _-]?key|access key|signature) (is|are) "
              r"(not valid|invalid|expired|revoked)|"
              r"username-password|wrong ?pass|\bWRONGPASS\b|\bNOAUTH\b|\bNOPERM\b|"
@@ -560,7 +561,8 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"(file|key|archive|image|document|certificate)\b",
              VAL, 3.5, "unrecognised data format"),
     TextRule(r"expected [^\n]{1,80}\b(but )?(got|found|received)\b", VAL, 2.5, "expected something else"),
-    TextRule(r"too short|short (substrate|read|input|buffer)|truncated|underrun|asn1|pem routines|wrong tag|"
+    TextRule(r"too short|short (substrate|read|input|buffer)|truncated|premature end\b|underrun|asn1|pem routines|"
+             r"wrong tag|"
              r"decoder routines|(port|value|argument|number|date|month|day|year|hour|minute) out of range",
              VAL, 3.5, "truncated or out-of-range data"),
     TextRule(r"statuscode\.(internal|data_loss)\b", SVC, 5.0, "gRPC server status"),
@@ -619,8 +621,22 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"data source name not found|no configuration setting found|"
              r"configuration (param|parameter|key|setting|option) ['\"]?[\w.-]+['\"]? (is )?not "
              r"(declared|defined|found|allowed|recogni[sz]ed)|"
-             r"(cannot|could not|unable to) resolve (variable|substitution|placeholder)", VAL, 6.0,
-             "configuration names something that does not exist"),
+             r"(cannot|could not|unable to) resolve (variable|substitution|placeholder)|"
+             r"(not (found|defined|present)|does not exist) in (the )?(config|configuration|settings)\b|"
+             r"(is not defined|is not valid|is invalid)[,;.] (use|expected|must be) one of\b|"
+             r"\bcommand \"[^\"\n]+\" is not defined", VAL, 8.0,
+             "configuration or a command line names something that does not exist"),
+    # chat and messaging protocols' own result codes: Matrix's errcodes, IRC's join refusals, AMQP's vhost refusal
+    TextRule(r"\bM_(UNKNOWN_TOKEN|MISSING_TOKEN|FORBIDDEN|USER_DEACTIVATED)\b|cannot join channel \(\+[bik]\)|"
+             r"\bnot_allowed - (vhost|access to vhost)\b|"
+             r"\b(account|user) (is |has been )?(deactivated|disabled|suspended)\b", AUTH, 9.0,
+             "a protocol refused who the client is"),
+    TextRule(r"\bM_(LIMIT_EXCEEDED|RESOURCE_LIMIT_EXCEEDED)\b|cannot join channel \(\+l\)|"
+             r"running out of (resource|disk|memory|space)|\bout_of_(disk|memory)\b|requires too much memory",
+             RES, 10.0, "a server or decoder stated the capacity it ran out of"),
+    TextRule(r"\bM_(INVALID_PARAM|BAD_JSON|NOT_JSON|INVALID_USERNAME)\b|\berroneo?us nickname\b|"
+             r"\bnot (a )?legal\b|cannot open (the )?file as (an? )?\[?[\w-]*\]? ?archive|\bis not archive\b",
+             VAL, 8.0, "a protocol or archiver refused the input's form"),
     # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
     TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
              r"\bunused arguments? \(|c stack usage [^\n]{0,40}too close to the limit|could not find function \"|"
