@@ -284,8 +284,9 @@ def _vectorise(docs: list[dict[str, Counter[str]]], min_df: int) -> tuple[list[s
 
 
 def train(texts: Sequence[str], labels: Sequence[str], *, c: float = 10.0, min_df: int = 2,
-          temperature: float = 1.0) -> Model:
-    """Fit a model on labelled texts (needs scikit-learn). `temperature` comes from `fit_temperature`."""
+          temperature: float = 1.0, sample_weight: Sequence[float] | None = None) -> Model:
+    """Fit a model on labelled texts (needs scikit-learn). `temperature` comes from `fit_temperature`;
+    `sample_weight`, when given, weighs each text (benchmarks/classifier_temporal.py compares weightings)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
@@ -296,7 +297,7 @@ def train(texts: Sequence[str], labels: Sequence[str], *, c: float = 10.0, min_d
         raise ValueError(f"labels are not categories: {bad}")
     vocab, idf, matrix = _vectorise([features(t) for t in texts], min_df)
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    clf.fit(matrix, list(labels))
+    clf.fit(matrix, list(labels), sample_weight=None if sample_weight is None else np.asarray(sample_weight))
     classes = [str(x) for x in clf.classes_]
     coef = np.asarray(clf.coef_, dtype=np.float32).T
     intercept = np.asarray(clf.intercept_, dtype=np.float32)
