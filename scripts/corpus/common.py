@@ -40,9 +40,23 @@ def qualname_of(exc: BaseException) -> str:
     return klass.__qualname__ if klass.__module__ == "builtins" else f"{klass.__module__}.{klass.__qualname__}"
 
 
+_HARNESS = f"{os.sep}scripts{os.sep}corpus{os.sep}"
+
+
+def _without_harness_frames(exc: BaseException) -> str:
+    """The traceback as a user would see it: the frames of this harness (checked.py, the provoker scripts) go,
+    because their quoted source lines hold case tuples that can name the category (tests/corpus/README.md)."""
+    lines: list[str] = []
+    for block in traceback.TracebackException.from_exception(exc).format():
+        if block.startswith('  File "') and _HARNESS in block.split('"', 2)[1]:
+            continue
+        lines.append(block)
+    return "".join(lines)
+
+
 def exception_records(exc: BaseException, category: str, source: str, provoker: str) -> list[Record]:
     """Two views of one real exception: the full traceback and the one-line `Type: message` form."""
-    tb = "".join(traceback.format_exception(exc))
+    tb = _without_harness_frames(exc)
     line = traceback.format_exception_only(exc)[-1].strip()
     exc_type = qualname_of(exc)
     return [
