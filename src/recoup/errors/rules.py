@@ -443,8 +443,9 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"file not found ?: ?/|error opening file ['\"/]", FS, 8.0,
              "a path outside the repository, denied or missing"),
     TextRule(r"curl: \((23|26|37)\)", FS, 3.0, "curl file error"),
-    TextRule(r"\b(file|directory|dir|folder|path|keystore)( ['\"/]\S*)?:? (does not exist|doesn't exist|not found|"
-             r"is missing)\b|hard link not allowed|not allowed for directory", FS, 5.0, "path does not exist"),
+    TextRule(r"\b(key_?file|file|directory|dir|folder|path|keystore)( ['\"/]\S*)?:? (does not exist|"
+             r"doesn't exist|not found|is missing)\b|hard link not allowed|not allowed for directory", FS, 5.0,
+             "path does not exist"),
     TextRule(r"(cannot|can't|failed to|unable to|could not) (open|create|stat|remove|access|touch|read|write|"
              r"mkdir|delete|rename)\b|failure writing output|write error|failed to open/read", FS, 1.5,
              "file operation failed"),
@@ -635,8 +636,20 @@ _TEXT_RULES: tuple[TextRule, ...] = (
              r"running out of (resource|disk|memory|space)|\bout_of_(disk|memory)\b|requires too much memory",
              RES, 10.0, "a server or decoder stated the capacity it ran out of"),
     TextRule(r"\bM_(INVALID_PARAM|BAD_JSON|NOT_JSON|INVALID_USERNAME)\b|\berroneo?us nickname\b|"
-             r"\bnot (a )?legal\b|cannot open (the )?file as (an? )?\[?[\w-]*\]? ?archive|\bis not archive\b",
-             VAL, 8.0, "a protocol or archiver refused the input's form"),
+             r"\bnot (a )?legal\b|cannot open (the )?file as (an? )?\[?[\w-]*\]? ?archive|\bis not archive\b|"
+             r"\bunknown (instruction|directive)\b|\binequivalent arg\b|\bbad message\b|misformatted domain name",
+             VAL, 8.0, "a protocol, archiver or file format refused the input's form"),
+    # round 17: privileges a database tool requires, keys a token verifier cannot find, DNS resolvers' own words,
+    # a peer hanging up mid-read, capacity stated in a tool's words, paths a glob found nothing at, protocol misuse
+    TextRule(r"\bmust be (a )?superuser\b|\bmust be (the )?owner of\b|superuser privileges?\b|"
+             r"\bno (applicable|matching|suitable) key (found|in)\b", AUTH, 9.0, "privileges or keys refused"),
+    TextRule(r"domain name not found|could not contact dns servers?|end of file while reading data", NET, 6.0,
+             "a resolver or peer failed"),
+    TextRule(r"\bslow consumer\b|not enough (free )?(disk )?space|failed to get \"?\w+\"? lock|"
+             r"is another process using", RES, 8.0, "capacity or a lock, in a tool's words"),
+    TextRule(r"\bmatches no files\b", FS, 6.0, "a path pattern found nothing"),
+    TextRule(r"\bcannot be sent (during|in|before|after)\b|\billegal arguments?: ", PROG, 9.0,
+             "a protocol or library used in the wrong order or with wrong arguments"),
     # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
     TextRule(r"non-numeric argument to (binary|mathematical) (operator|function)|\$ operator is invalid|"
              r"\bunused arguments? \(|c stack usage [^\n]{0,40}too close to the limit|could not find function \"|"
@@ -938,7 +951,7 @@ def compiled() -> Compiled:
         r"|\b([45]\d\d) (?-i:[A-Z][a-z]+(?: [A-Z][a-z-]+)*)\b"
         r"|\b(?:failed|failure|error|errored|returned|responded|answered)(?: with)?(?: (?:status|code|http))?"
         r"\W{0,3}([45]\d\d)(?![\d.])"
-        r"|\bcode E([45]\d\d)\b"
+        r"|\bcode E([45]\d\d)\b|\bcode ([45]\d\d) - "
         r"|\bhttp resp(?:onse)? ([1-5]\d\d)\b"
         r"|\b(?:error|status|code)=([45]\d\d)\b"
         r"|error\(([45]\d\d),"
