@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port, run
-from servers import _wait_port, mount_tmpfs
+from servers import DEBIAN_GOPATH, _wait_port, go_env, mount_tmpfs
 
 #: where the build lives (outside the repository): a GOPATH overlay (for the `/v4` and `/v6` import paths and the
 #: program's own package) and the build cache
 GO_ROOT = Path("/tmp/recoup-corpus-go117")
 _OVERLAY = GO_ROOT / "gopath"
-_DEBIAN_GOPATH = Path("/usr/share/gocode")
 _PACKAGE = "git.corp.example.com/platform/opsctl"
-GO_ENV = {"GO111MODULE": "off", "GOPATH": f"{_OVERLAY}:{_DEBIAN_GOPATH}", "GOPROXY": "off", "GOFLAGS": "",
-          "GOCACHE": str(GO_ROOT / "cache"), "GOTRACEBACK": "single"}
+GO_ENV = go_env(GO_ROOT)
 
 GO_PROGRAM = r'''package main
 
@@ -825,7 +823,7 @@ def build_program(env: Env) -> Path:
         link = _OVERLAY / "src/github.com" / versioned  # the import path has a major version, Debian's tree has not
         link.parent.mkdir(parents=True, exist_ok=True)
         if not link.is_symlink():
-            link.symlink_to(_DEBIAN_GOPATH / "src/github.com" / debian)
+            link.symlink_to(DEBIAN_GOPATH / "src/github.com" / debian)
     src = _OVERLAY / "src" / _PACKAGE
     src.mkdir(parents=True, exist_ok=True)
     (src / "main.go").write_text(GO_PROGRAM)

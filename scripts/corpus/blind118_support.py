@@ -19,32 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port, run
-from servers import accept_loop, mount_tmpfs
+from servers import accept_loop, mount_tmpfs, smb_conf
 
 PY = sys.executable
 PASSWORD = "Fleet-Ops-2026"
 SMB_USER = "backup"  # the Debian system account, as the share's only login
 
-_SMB_CONF = """[global]
- smb ports = PORT
- interfaces = 127.0.0.1
- bind interfaces only = yes
- lock directory = ROOT/lock
- state directory = ROOT/state
- cache directory = ROOT/cache
- private dir = ROOT/private
- pid directory = ROOT/run
- ncalrpc dir = ROOT/ncalrpc
- log file = ROOT/log.%m
- disable spoolss = yes
- load printers = no
- printcap name = /dev/null
- server role = standalone server
- map to guest = never
- passdb backend = tdbsam
- disable netbios = yes
- server min protocol = SMB2_10
-[backups]
+_SMB_GLOBAL_EXTRA = " server min protocol = SMB2_10\n"
+_SMB_SHARES = """[backups]
  path = ROOT/backups
  read only = no
  force user = root
@@ -101,7 +83,7 @@ def private_smbd(env: Env) -> int:
     (nightly / "pg-orders-2026-11-29.dump").write_bytes(b"PGDMP" + b"\0" * 4096)
     port = free_port()
     conf = root / "smb.conf"
-    conf.write_text(_SMB_CONF.replace("PORT", str(port)).replace("ROOT", str(root)).replace("SCRATCH", str(scratch)))
+    conf.write_text(smb_conf(port, root, scratch, _SMB_SHARES, _SMB_GLOBAL_EXTRA))
     user = run(["pdbedit", "-s", str(conf), "-a", "-u", SMB_USER, "-t"], input=f"{PASSWORD}\n{PASSWORD}\n")
     if user.returncode:
         raise RuntimeError("private smbd account could not be created")

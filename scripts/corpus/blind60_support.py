@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port, run
-from servers import TlsServer, mount_tmpfs, tls_server
+from servers import TlsServer, mount_tmpfs, smb_conf, tls_server
 
 PASSWORD = "right-password"
 
@@ -186,25 +186,7 @@ def private_snmpd(env: Env) -> int:
     raise RuntimeError("private snmpd did not answer")
 
 
-_SMB_CONF = """[global]
- smb ports = PORT
- interfaces = 127.0.0.1
- bind interfaces only = yes
- lock directory = ROOT/lock
- state directory = ROOT/state
- cache directory = ROOT/cache
- private dir = ROOT/private
- pid directory = ROOT/run
- ncalrpc dir = ROOT/ncalrpc
- log file = ROOT/log.%m
- disable spoolss = yes
- load printers = no
- printcap name = /dev/null
- server role = standalone server
- map to guest = never
- passdb backend = tdbsam
- disable netbios = yes
-[releases]
+_SMB_SHARES = """[releases]
  path = ROOT/releases
  read only = no
 [payroll]
@@ -233,7 +215,7 @@ def private_smbd(env: Env) -> int:
     (root / "releases" / "app-1.4.1.tar.gz").write_bytes(b"\0" * 2048)
     port = free_port()
     conf = root / "smb.conf"
-    conf.write_text(_SMB_CONF.replace("PORT", str(port)).replace("ROOT", str(root)).replace("SCRATCH", str(scratch)))
+    conf.write_text(smb_conf(port, root, scratch, _SMB_SHARES))
     user = run(["pdbedit", "-s", str(conf), "-a", "-u", "nobody", "-t"], input=f"{PASSWORD}\n{PASSWORD}\n")
     if user.returncode:
         raise RuntimeError("private smbd account could not be created")

@@ -10,14 +10,12 @@ import subprocess
 from pathlib import Path
 
 from common import Env, free_port, run
-from servers import _wait_port, private_mariadb, private_postgres
+from servers import DEBIAN_GOPATH, _wait_port, go_env, private_mariadb, private_postgres
 
 #: where the build lives (outside the repository): a GOPATH overlay for the `/v2` import path and the build cache
 GO_ROOT = Path("/tmp/recoup-corpus-go")
 _OVERLAY = GO_ROOT / "gopath"
-_DEBIAN_GOPATH = Path("/usr/share/gocode")
-GO_ENV = {"GO111MODULE": "off", "GOPATH": f"{_OVERLAY}:{_DEBIAN_GOPATH}", "GOPROXY": "off", "GOFLAGS": "",
-          "GOCACHE": str(GO_ROOT / "cache"), "GOTRACEBACK": "single"}
+GO_ENV = go_env(GO_ROOT)
 
 GO_PROGRAM = r'''package main
 
@@ -588,7 +586,7 @@ def build_program(env: Env) -> Path:
     overlay.mkdir(parents=True, exist_ok=True)
     link = overlay / "v2"  # resty's import path is .../resty/v2; Debian ships it at .../resty
     if not link.exists():
-        link.symlink_to(_DEBIAN_GOPATH / "src/github.com/go-resty/resty")
+        link.symlink_to(DEBIAN_GOPATH / "src/github.com/go-resty/resty")
     src = env.tmp / "b87ctl-src"
     src.mkdir()
     (src / "main.go").write_text(GO_PROGRAM)

@@ -281,13 +281,56 @@ def self_signed_https(env: Env) -> int:
     return tls_server(env).port
 
 
+#: smbd's [global] section for a private instance on 127.0.0.1: every state directory under ROOT, no printing, no
+#: NetBIOS, logins from its own tdbsam database (batches 60 and 118)
+_SMB_GLOBAL = """[global]
+ smb ports = PORT
+ interfaces = 127.0.0.1
+ bind interfaces only = yes
+ lock directory = ROOT/lock
+ state directory = ROOT/state
+ cache directory = ROOT/cache
+ private dir = ROOT/private
+ pid directory = ROOT/run
+ ncalrpc dir = ROOT/ncalrpc
+ log file = ROOT/log.%m
+ disable spoolss = yes
+ load printers = no
+ printcap name = /dev/null
+ server role = standalone server
+ map to guest = never
+ passdb backend = tdbsam
+ disable netbios = yes
+"""
+
+
+def smb_conf(port: int, root: Path, scratch: Path, shares: str, global_extra: str = "") -> str:
+    """A private smbd's configuration: the shared [global] section (plus `global_extra` lines), then `shares`,
+    where ROOT and SCRATCH stand for the state directory and a scratch mount."""
+    text = _SMB_GLOBAL + global_extra + shares
+    return text.replace("PORT", str(port)).replace("ROOT", str(root)).replace("SCRATCH", str(scratch))
+
+
+#: Debian's Go libraries (golang-*-dev) live in this GOPATH; the module proxy does not resolve here
+DEBIAN_GOPATH = Path("/usr/share/gocode")
+
+
+def go_env(root: Path) -> dict[str, str]:
+    """Environment for `go build` in GOPATH mode against Debian's Go libraries, with a writable overlay GOPATH
+    (`root/gopath`, for import paths Debian spells differently) and the build cache under `root` (batches 87, 117)."""
+    return {"GO111MODULE": "off", "GOPATH": f"{root / 'gopath'}:{DEBIAN_GOPATH}", "GOPROXY": "off", "GOFLAGS": "",
+            "GOCACHE": str(root / "cache"), "GOTRACEBACK": "single"}
+
+
 __all__ = [
+    "DEBIAN_GOPATH",
     "ClientCertServer",
     "PrivatePostgres",
     "TlsServer",
     "accept_loop",
     "client_cert_server",
     "full_backlog_port",
+    "go_env",
     "mount_tmpfs",
     "private_mariadb",
     "private_mosquitto",
@@ -296,5 +339,6 @@ __all__ = [
     "read_only_sqlite",
     "self_signed_https",
     "serve_tls",
+    "smb_conf",
     "tls_server",
 ]
