@@ -20,15 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checked import has_token, problem
-from common import Env, Record, record, run
+from checked import node_prefix_records
+from common import Env, Record, run
 from servers import mount_tmpfs
 
 NODE_PREFIX = Path("/tmp/recoup-corpus-119-node")
 NODE_MODULES = NODE_PREFIX / "node_modules"
-
-#: every script ends itself (silently, so a hang is reported as "no failure") before the harness's timeout
-WATCHDOG = "setTimeout(() => process.exit(3), 20000).unref();\n"
 
 #: name, category, expected output token (`A|B`), CommonJS script with __PLACEHOLDERS__
 NodeCase = tuple[str, str, str, str]
@@ -36,27 +33,8 @@ NodeCase = tuple[str, str, str, str]
 
 def node_records(cases: Iterable[NodeCase], source: str, cwd: Path, fill: Callable[[str], str], *,
                  user: str = "", node_args: tuple[str, ...] = ()) -> list[Record]:
-    """Run each script with the batch's libraries on NODE_PATH (as `user`, with extra node flags when given) and
-    record what it printed when it failed with the token."""
-    if not NODE_MODULES.is_dir():
-        problem(source, "node libraries missing, cases skipped")
-        return []
-    out: list[Record] = []
-    for name, category, token, script in cases:
-        argv = ["node", *node_args, "-e", fill(WATCHDOG + script)]
-        if user:
-            argv = ["runuser", "-u", user, "--", "env", f"NODE_PATH={NODE_MODULES}", *argv]
-        try:
-            proc = run(argv, cwd=cwd, env={"NODE_PATH": str(NODE_MODULES)}, timeout=40)
-        except Exception as harness:  # a hang is the harness's problem, not a record
-            problem(name, type(harness).__name__)
-            continue
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if not text:
-            problem(name, "no failure")
-        elif has_token(name, text, token):
-            out.append(record(text, category, source, "stderr", name))
-    return out
+    """The batch's scripts, run with its own npm prefix (checked.node_prefix_records)."""
+    return node_prefix_records(cases, source, cwd, fill, NODE_MODULES, user=user, node_args=node_args)
 
 
 @dataclass

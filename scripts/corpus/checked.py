@@ -63,13 +63,50 @@ def node_library_records(cases: Iterable[tuple[str, str, str, str]], source: str
     node_env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
     out: list[Record] = []
     for name, category, token, script in cases:
-        proc = run(["node", "-e", fill(script)], cwd=cwd, env=node_env, timeout=30)
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if not text:
-            problem(name, "no failure")
-        elif has_token(name, text, token):
-            out.append(record(text, category, source, "stderr", name))
+        found = failure_record(name, category, token, source, ["node", "-e", fill(script)], cwd, env=node_env,
+                               timeout=30)
+        if found:
+            out.append(found)
     return out
+
+
+#: prepended to every script of `node_prefix_records`: it ends itself (silently, so a hang is reported as "no
+#: failure") before the harness's timeout
+NODE_WATCHDOG = "setTimeout(() => process.exit(3), 20000).unref();\n"
+
+
+def node_prefix_records(cases: Iterable[tuple[str, str, str, str]], source: str, cwd: Path,
+                        fill: Callable[[str], str], modules: Path, *, user: str = "",
+                        node_args: tuple[str, ...] = ()) -> list[Record]:
+    """Like `node_library_records`, for a batch with its own npm prefix (`modules` is its node_modules): each
+    script runs with a watchdog, as `user` and with extra node flags when given."""
+    if not modules.is_dir():
+        problem(source, "node libraries missing, cases skipped")
+        return []
+    out: list[Record] = []
+    for name, category, token, script in cases:
+        argv = ["node", *node_args, "-e", fill(NODE_WATCHDOG + script)]
+        if user:
+            argv = ["runuser", "-u", user, "--", "env", f"NODE_PATH={modules}", *argv]
+        found = failure_record(name, category, token, source, argv, cwd, env={"NODE_PATH": str(modules)}, timeout=40)
+        if found:
+            out.append(found)
+    return out
+
+
+def failure_record(name: str, category: str, token: str, source: str, argv: Sequence[str], cwd: Path, *,
+                   env: dict[str, str] | None = None, timeout: float = 60) -> Record | None:
+    """Run one case; its record when it failed and its output shows the token, else None (and a problem line)."""
+    try:
+        proc = run(argv, cwd=cwd, timeout=timeout, **({"env": env} if env is not None else {}))
+    except Exception as harness:  # a hang or a missing tool is the harness's problem, not a record
+        problem(name, type(harness).__name__)
+        return None
+    text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
+    if not text:
+        problem(name, "no failure")
+        return None
+    return record(text, category, source, "stderr", name) if has_token(name, text, token) else None
 
 
 def tool_records(cases: Iterable[ToolCase], source: str, cwd: Path, fill: Callable[[str], str] = str,
@@ -78,16 +115,9 @@ def tool_records(cases: Iterable[ToolCase], source: str, cwd: Path, fill: Callab
     out: list[Record] = []
     for name, category, token, command in cases:
         argv = ["bash", "-c", fill(command)] if isinstance(command, str) else [fill(a) for a in command]
-        try:
-            proc = run(argv, cwd=cwd, timeout=timeout)
-        except Exception as harness:  # a hang or a missing tool is the harness's problem, not a record
-            problem(name, type(harness).__name__)
-            continue
-        text = (proc.stderr.strip() or proc.stdout.strip()) if proc.returncode else ""
-        if not text:
-            problem(name, "no failure")
-        elif has_token(name, text, token):
-            out.append(record(text, category, source, "stderr", name))
+        found = failure_record(name, category, token, source, argv, cwd, timeout=timeout)
+        if found:
+            out.append(found)
     return out
 
 
