@@ -591,7 +591,7 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"encoded data was not valid|not valid for encoding|invalid utf-?8|not valid utf-?8|"
              r"decompression (failed|error)|(inflate|deflate|decode|decoding|decompress) (failed|error)",
              VAL, 4.0, "undecodable data"),
-    TextRule(r"missing operand|extra operand|try '[\w.-]+ --help'|\busage: ", VAL, 3.0, "usage error"),
+    TextRule(r"missing operand|extra operand|try '[\w.-]+ --help'|(?<!heap )\busage: ", VAL, 3.0, "usage error"),
     TextRule(r"unknown (shorthand )?flag: -|no such option: -|unrecognized arguments: -|unknown option:? ['\"`]?-",
              VAL, 6.0, "a command line the tool does not accept"),
     # a configuration section the reading program refuses: bad input
@@ -648,6 +648,17 @@ _TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(r"\bslow consumer\b|not enough (free )?(disk )?space|failed to get \"?\w+\"? lock|"
              r"is another process using", RES, 8.0, "capacity or a lock, in a tool's words"),
     TextRule(r"\bmatches no files\b", FS, 6.0, "a path pattern found nothing"),
+    # round 18: build toolchains and servers in their own words
+    TextRule(r"unable to find library -l|cannot find -l[\w.-]|package requirements \([^)\n]*\) were not met|"
+             r"\bno package '[^'\n]+' found|\bdependency \"[^\"\n]+\" not found", FS, 8.0,
+             "a library or package the build needs is not installed"),
+    TextRule(r"\bunknown target '|\bunknown argument:? ['\"`]?-", VAL, 8.0, "a command line names what does not exist"),
+    TextRule(r"\bduplicate symbol:|\bmultiple definition of\b|invalid (read|write) of size \d+|"
+             r"definitely lost: [1-9]|conditional jump or move depends on uninitiali[sz]ed|invalid free\(\)|"
+             r"mismatched free\(\)", PROG, 9.0, "the linker or a memory checker found a defect"),
+    TextRule(r"\bstd::bad_alloc\b|larger than (the )?(file ?system|disk|device)|"
+             r"(can'?t|cannot|could not|unable to) bind( to)?\b", RES, 8.0, "memory, room or a port ran out"),
+    TextRule(r"dropped due to acl|denied by acl", AUTH, 8.0, "an access list refused the client"),
     TextRule(r"\bcannot be sent (during|in|before|after)\b|\billegal arguments?: ", PROG, 9.0,
              "a protocol or library used in the wrong order or with wrong arguments"),
     # defects a runtime, library or language names in its own words (R, Groovy, Clojure, PromQL, Go, JVM libraries)
