@@ -180,3 +180,19 @@ def test_the_judge_refuses_a_restoration_recorded_mid_fault() -> None:
     assert "restored 0.60 s before the fault was cleared" in failure
     result["rto"]["breached"] = False
     assert any("expected rto breached=True" in f for f in judge(result, Expectation(rto_breached=True)))
+
+
+def test_at_small_time_scales_the_judge_allows_the_scenarios_own_grain() -> None:
+    """A 30 s target scaled to 0.25 s: a share of it (62 ms) is finer than a pool scenario's 100 ms connection
+    holds, so a restoration up to the floor (0.2 s) early is the signal's grain; more is still refused."""
+    from recoup.assess.incident_scenarios import RESTORE_SLACK_FLOOR_SECONDS, Expectation, judge
+
+    result: dict[str, Any] = {
+        "detected": True, "incident": {"declared": True}, "notifications": {"delivered": 1}, "recovered": True,
+        "recovered_seconds": 0.5, "escalation_notices_delivered": 0, "severity_path": [],
+        "rto": {"target_seconds": 0.25, "breached": False}, "restored_seconds": -0.07,
+    }
+    assert judge(result, Expectation()) == []
+    result["restored_seconds"] = -(RESTORE_SLACK_FLOOR_SECONDS + 0.05)
+    [failure] = judge(result, Expectation())
+    assert "before the fault was cleared" in failure
