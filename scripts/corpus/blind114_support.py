@@ -14,14 +14,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common import Env, free_port, run
-from servers import _wait_port
+from servers import _wait_port, serve_http
 
 PY = sys.executable
 IRC_HOST = "irc.ops.internal"
@@ -292,13 +291,7 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
 
 
 def _api_server(env: Env) -> int:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ApiHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    port: int = server.server_address[1]
-    return port
+    return serve_http(env, _ApiHandler)
 
 
 # --------------------------------------------------------------------------- client scripts

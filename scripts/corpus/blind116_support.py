@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from checked import problem, tool_records
 from common import Env, Record, run
-from servers import full_backlog_port, mount_tmpfs, private_mariadb, private_postgres, private_redis
+from servers import full_backlog_port, mount_tmpfs, private_mariadb, private_postgres, private_redis, serve_http
 
 #: name, category, expected output token (`A|B`), script path inside the app, script body (no `<?php` line)
 PhpCase = tuple[str, str, str, str, str]
@@ -105,13 +104,7 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
 
 
 def api_server(env: Env) -> int:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ApiHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    port: int = server.server_address[1]
-    return port
+    return serve_http(env, _ApiHandler)
 
 
 # --------------------------------------------------------------------------- Redis

@@ -10,13 +10,12 @@ import json
 import os
 import socket
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common import Env
-from servers import accept_loop, mount_tmpfs
+from servers import accept_loop, mount_tmpfs, serve_http
 
 AS_NOBODY = "runuser -u nobody --"
 
@@ -63,13 +62,7 @@ class _RegistryHandler(http.server.BaseHTTPRequestHandler):
 
 def registry(env: Env, mode: str) -> int:
     """A registry fake on a free port that fails every pull with `mode`'s error; stopped with `env`."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RegistryHandler)
-    server.mode = mode  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    port: int = server.server_address[1]
-    return port
+    return serve_http(env, _RegistryHandler, mode=mode)
 
 
 @dataclass

@@ -14,14 +14,13 @@ import http.server
 import os
 import socket
 import subprocess
-import threading
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port, git_env, run
-from servers import mount_tmpfs
+from servers import mount_tmpfs, serve_http
 
 #: the batch's own venv: installing these into the project venv would change its setuptools and friends
 VENV_BIN = Path("/tmp/recoup-corpus-124/bin")
@@ -277,11 +276,7 @@ class _FakeIndex(http.server.BaseHTTPRequestHandler):
 
 def _fake_index(env: Env, wheel: Path) -> str:
     handler = type("FakeIndex124", (_FakeIndex,), {"wheel": wheel.read_bytes(), "name": wheel.name})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    return f"http://127.0.0.1:{server.server_address[1]}"
+    return f"http://127.0.0.1:{serve_http(env, handler)}"
 
 
 def _pypiserver(env: Env, packages: Path) -> str:

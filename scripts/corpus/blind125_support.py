@@ -14,12 +14,11 @@ import http.server
 import json
 import shlex
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port
-from servers import _wait_port, mount_tmpfs, private_postgres, private_redis, tls_server
+from servers import _wait_port, mount_tmpfs, private_postgres, private_redis, serve_http, tls_server
 
 SYSLOG_NG_ROOT = Path("/tmp/syslogng125/root")
 _SNG_LIB = SYSLOG_NG_ROOT / "usr/lib/syslog-ng"
@@ -73,13 +72,7 @@ def fixed_status_server(env: Env, status: int) -> int:
 
         do_GET = do_POST = do_PUT = do_HEAD = _answer
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    port: int = server.server_address[1]
-    return port
+    return serve_http(env, Handler)
 
 
 @dataclass

@@ -11,14 +11,13 @@ import io
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import Env, free_port
-from servers import mount_tmpfs
+from servers import mount_tmpfs, serve_http
 
 PY = sys.executable
 MOTO = str(Path(PY).parent / "moto_server")
@@ -74,12 +73,7 @@ class _S3ErrorHandler(http.server.BaseHTTPRequestHandler):
 
 def _error_server(env: Env, status: int, code: str, message: str) -> str:
     handler = type(f"S3Error{status}", (_S3ErrorHandler,), {"status": status, "code": code, "message": message})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env._closers.append(server.server_close)
-    env._closers.append(server.shutdown)
-    return f"http://127.0.0.1:{server.server_address[1]}"
+    return f"http://127.0.0.1:{serve_http(env, handler)}"
 
 
 def _start_moto(env: Env) -> str:

@@ -6,6 +6,7 @@ block it. Each returns what a client needs and registers its own cleanup on the 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import shutil
 import socket
 import sqlite3
@@ -322,6 +323,19 @@ def go_env(root: Path) -> dict[str, str]:
             "GOCACHE": str(root / "cache"), "GOTRACEBACK": "single"}
 
 
+def serve_http(env: Env, handler: type[http.server.BaseHTTPRequestHandler], **attributes: object) -> int:
+    """Serve `handler` on a free 127.0.0.1 port in daemon threads until `env` closes; `attributes` are set on the
+    server (a handler reads them as `self.server.NAME`). Returns the port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    for name, value in attributes.items():
+        setattr(server, name, value)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env._closers.append(server.server_close)
+    env._closers.append(server.shutdown)
+    return int(server.server_address[1])
+
+
 __all__ = [
     "DEBIAN_GOPATH",
     "ClientCertServer",
@@ -338,6 +352,7 @@ __all__ = [
     "private_redis",
     "read_only_sqlite",
     "self_signed_https",
+    "serve_http",
     "serve_tls",
     "smb_conf",
     "tls_server",
