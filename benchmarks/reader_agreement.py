@@ -15,7 +15,6 @@ commit on PYTHONPATH for a first-seen figure), and where they differ.
 from __future__ import annotations
 
 import json
-import math
 import random
 import sys
 from pathlib import Path
@@ -24,12 +23,12 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 CUT = 2000
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> str:
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return f"{100 * (centre - half):.1f}-{100 * (centre + half):.1f}%"
+def wilson(k: int, n: int) -> str:
+    """`recoup.assess.stats.wilson_interval` as the table prints it."""
+    from recoup.assess.stats import wilson_interval
+
+    low, high = wilson_interval(k, n) or (0.0, 0.0)
+    return f"{100 * low:.1f}-{100 * high:.1f}%"
 
 
 def sample(out: Path, files: list[str]) -> None:

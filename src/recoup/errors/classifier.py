@@ -101,7 +101,7 @@ def _evidence_from_parsed(messages: list[str], types: list[str], weight: float) 
             cat, name = ERRNO[number]
             out.append(Evidence(cat, 4.0 * weight, f"errno {name}"))
     states: set[str] = set()
-    server_reason = "fatal:" in body.lower()
+    server_reason = "fatal:" in lowered
     for m in rules.sqlstate.finditer(body):
         state = next(g for g in m.groups() if g)
         if state in states:
