@@ -26,39 +26,22 @@ word pieces (head and tail). Results and their meaning are in tests/corpus/READM
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from classifier_temporal import load_corpus  # a sibling script: benchmarks/ is on sys.path when run
 
 import recoup.analytics.classifier_model as model_module
 from recoup.analytics.combined import combine
 from recoup.errors.classifier import classify
 from recoup.errors.taxonomy import Category
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 CATEGORIES = sorted(c.value for c in Category)
 MAX_PIECES = 160
 _MASK_WORDS = {"urltok": "url", "addrtok": "address", "pathtok": "path", "hextok": "hex", "idtok": "id",
                "porttok": "port", "tmptok": "temp"}
-
-
-def batch_number(name: str) -> int:
-    found = re.fullmatch(r"blind(\d+)\.jsonl", name)
-    return int(found.group(1)) if found else 0
-
-
-def load_corpus() -> list[dict[str, Any]]:
-    records = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            record["batch"] = batch_number(path.name)
-            records.append(record)
-    return records
 
 
 def encoder_text(text: str) -> str:

@@ -16,6 +16,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import recoup.analytics.classifier_model as model_module
 from recoup.analytics.combined import combine
@@ -26,7 +27,8 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 ROUNDS: dict[int, range] = {3: range(33, 39), 4: range(39, 45), 5: range(45, 51), 6: range(51, 57),
                             7: range(57, 63), 8: range(63, 69), 9: range(69, 75), 10: range(75, 81),
                             11: range(81, 87), 12: range(87, 93), 13: range(93, 99), 14: range(99, 105),
-                            15: range(105, 111)}
+                            15: range(105, 111), 16: range(111, 117), 17: range(117, 123), 18: range(123, 129),
+                            19: range(129, 135)}
 
 
 def source_weights(sources: list[str], power: float) -> list[float]:
@@ -44,6 +46,17 @@ def batch_number(name: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+def load_corpus() -> list[dict[str, Any]]:
+    """Every corpus record in file order, each with its `batch` number."""
+    records = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            record["batch"] = batch_number(path.name)
+            records.append(record)
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation of the logistic regression")
@@ -55,12 +68,7 @@ def main() -> None:
     words, chars, types = (float(x) for x in args.weights.split(","))
     model_module._BLOCK_WEIGHTS.update({"w": words, "c": chars, "t": types})
     first, last = (int(x) for x in args.rounds.split("-"))
-    records = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            record["batch"] = batch_number(path.name)
-            records.append(record)
+    records = load_corpus()
     rules = [classify(r["text"]) for r in records]
     totals = [0, 0, 0]
     for number in range(first, last + 1):
