@@ -149,8 +149,7 @@ def frozen(args: argparse.Namespace) -> None:
     labels = np.asarray([r["category"] for r in records])
     train = np.asarray([i for i, r in enumerate(records) if r["batch"] < args.split])
     test = np.asarray([i for i, r in enumerate(records) if r["batch"] >= args.split])
-    docs = [model_module.features(r["text"]) for r in records]
-    vocab, idf, x_train = model_module._vectorise([docs[i] for i in train], 2)
+    vocab, idf, x_train = model_module._vectorise([model_module.features(records[i]["text"]) for i in train], 2)
     probe = model_module.Model(vocab, idf, np.zeros((len(vocab), 1), np.float32), np.zeros(1, np.float32),
                                ["unknown"], 1.0)  # only its TF-IDF vectoriser is used
     rows = [probe.vector(records[i]["text"]) for i in test]
@@ -168,7 +167,7 @@ def _frozen_embeddings(work: Path) -> np.ndarray[Any, Any]:
     """Mean-pooled, L2-normalised MiniLM embeddings of every record: a numpy forward pass of the encoder."""
     pieces = np.load(work / "pieces.npz")["ids"]
     weights = dict(np.load(work / "encoder_weights.npz"))
-    out = np.zeros((len(pieces), 384), dtype=np.float32)
+    out = np.zeros((len(pieces), weights["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
     lengths = (pieces > 0).sum(axis=1)
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), 32):
